@@ -1,0 +1,126 @@
+#pragma once
+// Turning values into bytes and back, decided at compile time: shared objects travel as
+// their handle, trivially copyable values bit for bit, everything else through one
+// Boost.Serialization binary archive (about 1 us each, so the fast paths matter).
+
+#include <bit>
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/iostreams/device/array.hpp>
+#include <boost/iostreams/device/back_inserter.hpp>
+#include <boost/iostreams/stream.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/set.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "mpp/detail/std_serialization.hpp"
+
+namespace mpp::detail {
+
+using Bytes = std::vector<char>;
+
+/// Reads a message front to back; running past its end means the message is corrupt.
+class Reader {
+ public:
+  Reader(const char* data, std::size_t size) : at_(data), end_(data + size) {}
+  explicit Reader(const Bytes& bytes) : Reader(bytes.data(), bytes.size()) {}
+
+  void read(void* dst, std::size_t n) {
+    require(n);
+    std::memcpy(dst, at_, n);
+    at_ += n;
+  }
+  const char* data() const noexcept { return at_; }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - at_); }
+  void skip(std::size_t n) {
+    require(n);
+    at_ += n;
+  }
+
+ private:
+  void require(std::size_t n) const;  // throws mpp::Error on a short message
+  const char* at_;
+  const char* end_;
+};
+
+/// A type whose objects live in the shared heap and travel as a small trivially copyable
+/// State (handle and flags), re-attached on the receiving rank.
+template <class T>
+concept SharedObject = requires(const T& object, const typename T::State& state) {
+  requires std::is_trivially_copyable_v<typename T::State>;
+  { object.state() } -> std::convertible_to<typename T::State>;
+  { T::from_state(state) } -> std::same_as<T>;
+};
+
+template <class T>
+concept Bitwise = std::is_trivially_copyable_v<T> && !SharedObject<T> && !std::is_pointer_v<T> &&
+                  !std::is_member_pointer_v<T>;
+
+template <class T>
+void put_raw(Bytes& out, const T& value) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto* p = reinterpret_cast<const char*>(&value);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+
+template <class T>
+T get_raw(Reader& in) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::array<std::byte, sizeof(T)> raw;
+  in.read(raw.data(), sizeof(T));
+  return std::bit_cast<T>(raw);
+}
+
+inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
+template <class T>
+void encode(Bytes& out, const T& value) {
+  static_assert(!std::is_pointer_v<T>,
+                "mpp: a raw pointer cannot travel to another rank (it points into this "
+                "process's memory): pass the value itself, a std::string or a std::vector");
+  if constexpr (SharedObject<T>) {
+    put_raw(out, value.state());
+  } else if constexpr (Bitwise<T>) {
+    put_raw(out, value);
+  } else {
+    // Length-prefixed so that a reader can skip or bound the archive.
+    const std::size_t at = out.size();
+    put_raw<std::uint64_t>(out, 0);
+    {
+      boost::iostreams::stream<boost::iostreams::back_insert_device<Bytes>> sink(out);
+      boost::archive::binary_oarchive archive(sink, archive_flags);
+      archive << value;
+    }
+    const std::uint64_t length = out.size() - at - sizeof(std::uint64_t);
+    std::memcpy(out.data() + at, &length, sizeof length);
+  }
+}
+
+template <class T>
+T decode(Reader& in) {
+  if constexpr (SharedObject<T>) {
+    return T::from_state(get_raw<typename T::State>(in));
+  } else if constexpr (Bitwise<T>) {
+    return get_raw<T>(in);
+  } else {
+    const auto length = static_cast<std::size_t>(get_raw<std::uint64_t>(in));
+    const char* start = in.data();
+    in.skip(length);
+    boost::iostreams::stream<boost::iostreams::array_source> source(start, length);
+    boost::archive::binary_iarchive archive(source, archive_flags);
+    T value{};
+    archive >> value;
+    return value;
+  }
+}
+
+}  // namespace mpp::detail

@@ -1,0 +1,46 @@
+#pragma once
+// The shared heap as seen from above the RMA layer: blocks named by handles, byte copies
+// and atomics. Implemented in lib/src/rma/, the only code that calls MPI one-sided functions.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "mpp/detail/handle.hpp"
+
+namespace mpp::detail {
+
+/// Allocates a zero-filled block on this rank's heap; local, no collective call.
+/// Throws mpp::MemoryError when the heap is exhausted.
+Handle heap_allocate(std::size_t bytes);
+/// Frees a block allocated on this rank and bumps its generation; never throws.
+void heap_free(const Handle& h) noexcept;
+/// Throws mpp::Error when the block named by `h` was freed (its generation changed).
+void check_live(const Handle& h);
+
+void read_bytes(const Handle& h, std::size_t off, void* dst, std::size_t n);
+void write_bytes(const Handle& h, std::size_t off, const void* src, std::size_t n);
+
+// Atomic operations on one word of a block. Defined for 8-, 16-, 32- and 64-bit unsigned
+// integers; atomic_fetch_add also for the signed ones, float and double.
+template <class T> T atomic_load(const Handle& h, std::size_t off);
+template <class T> void atomic_store(const Handle& h, std::size_t off, T value);
+template <class T> T atomic_fetch_add(const Handle& h, std::size_t off, T delta);
+template <class T> T atomic_swap(const Handle& h, std::size_t off, T value);
+/// Returns the previous value; the swap happened if it equals `expected`.
+template <class T> T atomic_compare_swap(const Handle& h, std::size_t off, T expected, T desired);
+
+}  // namespace mpp::detail
+
+#include <memory>
+
+namespace mpp::detail {
+
+/// Shared ownership of a block by the rank that allocated it: the last copy frees it.
+/// Copies on other ranks carry only the handle and own nothing.
+using BlockOwner = std::shared_ptr<void>;
+
+inline BlockOwner own_block(const Handle& h) {
+  return BlockOwner(nullptr, [h](void*) { heap_free(h); });
+}
+
+}  // namespace mpp::detail

@@ -1,0 +1,10 @@
+#pragma once
+/// @file mpp.hpp
+/// @brief Everything mpp offers: Python's multiprocessing and concurrent.futures on MPI ranks.
+
+#include "mpp/errors.hpp"
+#include "mpp/lock.hpp"
+#include "mpp/partial.hpp"
+#include "mpp/remote.hpp"
+#include "mpp/runtime.hpp"
+#include "mpp/value.hpp"

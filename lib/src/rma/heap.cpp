@@ -1,0 +1,82 @@
+// Allocation and liveness of heap blocks. A block's header in the window carries its
+// generation so that any rank can tell a live block from a freed or reused one.
+#include <string>
+#include <vector>
+
+#include "../runtime_state.hpp"
+#include "mpp/detail/heap.hpp"
+#include "mpp/errors.hpp"
+#include "rma.hpp"
+#include "window.hpp"
+
+namespace mpp::detail {
+namespace {
+
+std::string mebibytes(std::uint64_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+// Writes into this rank's own header go through MPI too: remote ranks read it with atomics.
+void write_header(std::uint64_t offset, std::uint64_t generation, std::uint64_t size) {
+  const std::uint64_t header[2] = {generation, size};
+  MpiLock guard;
+  const MPI_Aint at = static_cast<MPI_Aint>(offset - rma::header_bytes);
+  check(MPI_Accumulate(header, 2, MPI_UINT64_T, runtime().rank, at, 2, MPI_UINT64_T, MPI_REPLACE,
+                       rma::heap().win),
+        "MPI_Accumulate");
+  check(MPI_Win_flush(runtime().rank, rma::heap().win), "MPI_Win_flush");
+}
+
+}  // namespace
+
+Handle heap_allocate(std::size_t bytes) {
+  if (rma::heap().win == MPI_WIN_NULL)
+    throw Error("shared object created outside mpp::run: create shared objects inside it");
+  const auto block = rma::allocate_block(bytes);
+  const RuntimeState& rt = runtime();
+  if (!block)
+    throw MemoryError("heap exhausted allocating " + std::to_string(bytes) + " bytes on rank " +
+                      std::to_string(rt.rank) + " (" + rt.host + "): raise MPP_HEAP_SIZE (now " +
+                      mebibytes(rt.config.heap_size) + ", largest free block " +
+                      std::to_string(rma::largest_free_block()) + " bytes)");
+  const Handle h{rt.rank, 0, block->offset, bytes, block->generation};
+  write_header(h.offset, h.generation, bytes);
+  // Blocks are reused: clear what the previous owner left.
+  if (bytes > 0) {
+    const std::vector<char> zeros(bytes, 0);
+    write_bytes(h, 0, zeros.data(), bytes);
+  }
+  return h;
+}
+
+void heap_free(const Handle& h) noexcept {
+  if (rma::heap().win == MPI_WIN_NULL || h.rank != runtime().rank) return;
+  if (rma::release_block(h.offset) == 0) return;
+  try {
+    write_header(h.offset, 0, 0);
+  } catch (const std::exception& e) {
+    log(LogLevel::warn, std::string("freeing a shared block: ") + e.what());
+  }
+}
+
+void check_live(const Handle& h) {
+  rma::target_of(h, 0, 0);
+  std::uint64_t generation = 0;
+  if (h.rank == runtime().rank) {
+    generation = rma::live_generation(h.offset);
+  } else {
+    const Handle header{h.rank, 0, h.offset - rma::header_bytes, rma::header_bytes, 0};
+    MpiLock guard;
+    check(MPI_Fetch_and_op(nullptr, &generation, MPI_UINT64_T, header.rank,
+                           static_cast<MPI_Aint>(header.offset), MPI_NO_OP, rma::heap().win),
+          "MPI_Fetch_and_op");
+    check(MPI_Win_flush(header.rank, rma::heap().win), "MPI_Win_flush");
+  }
+  if (generation != h.generation)
+    throw Error("stale handle: the shared object at offset " + std::to_string(h.offset) +
+                " on rank " + std::to_string(h.rank) + " (generation " +
+                std::to_string(h.generation) + ") was freed; keep the object alive on the rank "
+                "that created it while other ranks use it");
+}
+
+}  // namespace mpp::detail
