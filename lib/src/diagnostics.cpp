@@ -57,6 +57,14 @@ void on_crash(int sig) {
                      strsignal(sig) + ") while running task " +
                      (current_task_address() ? symbol_name(current_task_address()) : "(none)") + "\n";
   [[maybe_unused]] auto written = ::write(STDERR_FILENO, line.data(), line.size());
+  // A spawned worker's death is not noticed by its singleton parent: abort the whole job
+  // explicitly. Should MPI_Abort itself hang (the crash may be inside MPI), the alarm's
+  // default action still ends this process.
+  const RuntimeState& rt = runtime();
+  if (rt.active) {
+    ::alarm(10);
+    MPI_Abort(rt.comm, 128 + sig);
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }

@@ -31,11 +31,13 @@ Bytes run_and_reply(Reader task) {
   } catch (...) {
     std::string type;
     const std::string what = describe_current_exception(&type);
-    reply.resize(sizeof(std::uint64_t));
-    put_raw<std::uint64_t>(reply, reply_error);
-    encode(reply, type);
-    encode(reply, what);
-    encode(reply, runtime().host);
+    Bytes error;
+    put_raw(error, ticket);
+    put_raw<std::uint64_t>(error, reply_error);
+    encode(error, type);
+    encode(error, what);
+    encode(error, runtime().host);
+    reply = std::move(error);
   }
   set_current_task(0);
   return reply;

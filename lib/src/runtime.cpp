@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "diagnostics.hpp"
+#include "mpp/detail/session.hpp"
 #include "messages.hpp"
 #include "mpp/detail/backoff.hpp"
 #include "mpp/errors.hpp"
@@ -23,6 +24,8 @@ int serve_tasks();
 std::string find_foreign_executable(MPI_Comm comm, int rank, int size, const std::string& host);
 void discard_replies_from(int source, Bytes bytes);
 void finish_sends();
+void start_worker_monitor();
+void stop_worker_monitor() noexcept;
 
 namespace {
 
@@ -112,7 +115,7 @@ bool any_rank_failed(MPI_Comm comm, const std::string& error) {
   return failed != 0;
 }
 
-int run_on_rank0(const std::function<int()>& main_fn) {
+int call_main(const std::function<int()>& main_fn) {
   try {
     return main_fn();
   } catch (...) {
@@ -149,7 +152,9 @@ void stop_workers(int code) {
 }
 
 void shut_down(Communicators& c) {
+  if (c.comm == MPI_COMM_NULL) return;
   RuntimeState& rt = runtime();
+  stop_worker_monitor();  // workers may now end at any moment
   MPI_Barrier(c.comm);  // every rank's last RMA operation is complete
   rma::stop_progress();
   set_mpi_threaded(false);
@@ -161,9 +166,11 @@ void shut_down(Communicators& c) {
   MPI_Finalize();
 }
 
+Communicators communicators;
+
 }  // namespace
 
-int run_main(int argc, char** argv, std::function<int()> main_fn) {
+int start_runtime(int argc, char** argv) {
   RuntimeState& rt = runtime();
   if (rt.active) throw RuntimeError("mpp::run is already running: call it once, from main");
   const bool singleton = !started_by_launcher();
@@ -182,7 +189,8 @@ int run_main(int argc, char** argv, std::function<int()> main_fn) {
   int world_size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &world_size);
   const int workers = rt.config.workers >= 0 ? rt.config.workers : cpu_count();
-  Communicators c = connect(argc, argv, singleton && world_size == 1 && config_error.empty(), workers);
+  Communicators& c = communicators;
+  c = connect(argc, argv, singleton && world_size == 1 && config_error.empty(), workers);
   rt.comm = c.comm;
   rt.spawned = c.inter != MPI_COMM_NULL;
   MPI_Comm_rank(c.comm, &rt.rank);
@@ -209,19 +217,66 @@ int run_main(int argc, char** argv, std::function<int()> main_fn) {
   if (rt.progress_thread) rma::start_progress(rt.config.progress_interval);
   install_crash_handlers();
   rt.active = true;
+  if (rt.spawned) start_worker_monitor();
   log(LogLevel::info, "started: " + std::to_string(rt.size) + " ranks" +
                           (rt.spawned ? " (spawned)" : "") + (rt.multi_host ? ", several hosts" : "") +
                           (rt.progress_thread ? ", progress thread" : ""));
+  return 0;
+}
 
-  int code = 0;
-  if (rt.rank == 0) {
-    code = run_on_rank0(main_fn);
-    stop_workers(code);
-  } else {
-    code = serve_tasks();
-  }
-  shut_down(c);
+void stop_runtime() noexcept { shut_down(communicators); }
+
+int run_on_rank0(const std::function<int()>& body) {
+  if (runtime().rank != 0) return serve_tasks();
+  const int code = call_main(body);
+  stop_workers(code);
   return code;
+}
+
+std::string broadcast_from_rank0(std::string text) {
+  const RuntimeState& rt = runtime();
+  MpiLock guard;
+  int length = static_cast<int>(text.size());
+  check(MPI_Bcast(&length, 1, MPI_INT, 0, rt.comm), "MPI_Bcast");
+  text.resize(static_cast<std::size_t>(length));
+  check(MPI_Bcast(text.data(), length, MPI_CHAR, 0, rt.comm), "MPI_Bcast");
+  return text;
+}
+
+int run_main(int argc, char** argv, std::function<int()> main_fn) {
+  if (const int failed = start_runtime(argc, argv)) return failed;
+  const int code = run_on_rank0(main_fn);
+  stop_runtime();
+  return code;
+}
+
+int allreduce_max(int value) {
+  MpiLock guard;
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, runtime().comm), "MPI_Allreduce");
+  return value;
+}
+
+std::vector<std::string> gather_to_rank0(const std::string& text) {
+  const RuntimeState& rt = runtime();
+  MpiLock guard;
+  int length = static_cast<int>(text.size());
+  std::vector<int> lengths(static_cast<std::size_t>(rt.size));
+  check(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, rt.comm), "MPI_Gather");
+  std::vector<int> offsets(lengths.size());
+  int total = 0;
+  for (std::size_t r = 0; r < lengths.size(); ++r) {
+    offsets[r] = total;
+    total += lengths[r];
+  }
+  std::string all(static_cast<std::size_t>(rt.rank == 0 ? total : 0), '\0');
+  check(MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
+                    MPI_CHAR, 0, rt.comm),
+        "MPI_Gatherv");
+  std::vector<std::string> texts;
+  if (rt.rank == 0)
+    for (std::size_t r = 0; r < lengths.size(); ++r)
+      texts.push_back(all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])));
+  return texts;
 }
 
 }  // namespace mpp::detail

@@ -68,8 +68,9 @@ concept Bitwise = std::is_trivially_copyable_v<T> && !SharedObject<T> && !std::i
 template <class T>
 void put_raw(Bytes& out, const T& value) {
   static_assert(std::is_trivially_copyable_v<T>);
-  const auto* p = reinterpret_cast<const char*>(&value);
-  out.insert(out.end(), p, p + sizeof(T));
+  const std::size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &value, sizeof(T));
 }
 
 template <class T>

@@ -1,0 +1,203 @@
+// mpp::Value and the simple Lock, used from tasks on every worker.
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <mpp/mpp.hpp>
+#include <vector>
+
+#include "support/mpp_testing.hpp"
+
+using mpp::testing::on_rank0;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<int> targets() {
+  std::vector<int> ranks;
+  for (int r = mpp::worker_count() == 0 ? 0 : 1; r <= mpp::worker_count(); ++r) ranks.push_back(r);
+  return ranks;
+}
+
+template <class F, class... Args>
+void on_every_worker(F f, const Args&... args) {
+  std::vector<mpp::RemoteCall<void>> calls;
+  for (int r : targets()) calls.push_back(mpp::submit_to(r, f, args...));
+  for (auto& c : calls) c.get();
+}
+
+void add_ints(mpp::Value<long> v, int n) {
+  for (int i = 0; i < n; ++i) v.fetch_add(1);
+}
+void add_doubles(mpp::Value<double> v, int n) {
+  for (int i = 0; i < n; ++i) v.fetch_add(0.5);
+}
+void locked_increments(mpp::Value<int> v, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::lock_guard guard(v.get_lock());
+    v.store(v.load() + 1);
+  }
+}
+void cas_increments(mpp::Value<std::int64_t> v, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::int64_t seen = v.load();
+    while (!v.compare_exchange(seen, seen + 1)) {
+    }
+  }
+}
+void exchange_tokens(mpp::Value<int> v, mpp::Value<long> sum, int n) {
+  // Each exchange hands back exactly one earlier token: nothing is lost or duplicated.
+  for (int i = 1; i <= n; ++i) sum.fetch_add(v.exchange(i));
+}
+
+struct Triple {
+  double x, y, z;
+};
+// Writers store (k, k, k); a torn read would see mixed values.
+int torn_reads(mpp::Value<Triple> v, int n, int id) {
+  int torn = 0;
+  for (int i = 0; i < n; ++i) {
+    v.store(Triple{double(id * n + i), double(id * n + i), double(id * n + i)});
+    const Triple t = v.load();
+    if (t.x != t.y || t.y != t.z) ++torn;
+  }
+  return torn;
+}
+
+}  // namespace
+
+TEST(Value, LoadStoreAndInitialValue) {
+  on_rank0([] {
+    mpp::Value<long> v(41);
+    EXPECT_EQ(v.load(), 41);
+    v.store(-7);
+    EXPECT_EQ(v.load(), -7);
+    mpp::Value<char> c('x');
+    EXPECT_EQ(c.load(), 'x');
+    mpp::Value<short> s(-3);
+    EXPECT_EQ(s.fetch_add(5), -3);
+    EXPECT_EQ(s.load(), 2);
+    EXPECT_EQ(mpp::call_on(targets().front(), [](mpp::Value<long> w) { return w.load(); }, v), -7);
+  });
+}
+
+TEST(Value, FetchAddFromEveryWorkerIsExact) {
+  on_rank0([] {
+    mpp::Value<long> v(0);
+    on_every_worker(add_ints, v, 2000);
+    EXPECT_EQ(v.load(), 2000L * static_cast<long>(targets().size()));
+    EXPECT_EQ(v.fetch_add(-5), 2000L * static_cast<long>(targets().size()));
+  });
+}
+
+TEST(Value, FetchAddOnDouble) {
+  on_rank0([] {
+    mpp::Value<double> v(1.0);
+    on_every_worker(add_doubles, v, 1000);
+    EXPECT_DOUBLE_EQ(v.load(), 1.0 + 500.0 * static_cast<double>(targets().size()));
+  });
+}
+
+TEST(Value, LockedReadModifyWriteIsExact) {
+  on_rank0([] {
+    mpp::Value<int> v(0);
+    on_every_worker(locked_increments, v, 500);
+    EXPECT_EQ(v.load(), 500 * static_cast<int>(targets().size()));
+  });
+}
+
+TEST(Value, CompareExchange) {
+  on_rank0([] {
+    mpp::Value<std::int64_t> v(10);
+    std::int64_t expected = 11;
+    EXPECT_FALSE(v.compare_exchange(expected, 20));
+    EXPECT_EQ(expected, 10);
+    EXPECT_TRUE(v.compare_exchange(expected, 20));
+    EXPECT_EQ(v.load(), 20);
+    on_every_worker(cas_increments, v, 500);
+    EXPECT_EQ(v.load(), 20 + 500 * static_cast<std::int64_t>(targets().size()));
+  });
+}
+
+TEST(Value, ExchangeLosesNothing) {
+  on_rank0([] {
+    mpp::Value<int> v(0);
+    mpp::Value<long> sum(0);
+    const int n = 300;
+    on_every_worker(exchange_tokens, v, sum, n);
+    const long k = static_cast<long>(targets().size());
+    // Tokens 1..n from each worker: all but the last one left in v went into sum.
+    EXPECT_EQ(sum.load() + v.load(), k * n * (n + 1) / 2);
+  });
+}
+
+TEST(Value, WideValuesAreNeverTorn) {
+  on_rank0([] {
+    mpp::Value<Triple> v(Triple{1, 2, 3});
+    const Triple t = v.load();
+    EXPECT_EQ(t.x, 1);
+    EXPECT_EQ(t.z, 3);
+    std::vector<mpp::RemoteCall<int>> calls;
+    for (int r : targets()) calls.push_back(mpp::submit_to(r, torn_reads, v, 300, r));
+    for (auto& c : calls) EXPECT_EQ(c.get(), 0);
+    Triple expected{5, 5, 5};
+    EXPECT_FALSE(v.compare_exchange(expected, Triple{6, 6, 6}));
+    EXPECT_TRUE(v.compare_exchange(expected, Triple{6, 6, 6}));
+    EXPECT_EQ(v.exchange(Triple{7, 7, 7}).x, 6);
+  });
+}
+
+TEST(Value, WithoutLockHasNoGetLock) {
+  on_rank0([] {
+    mpp::Value<int> v(0, mpp::lock = false);
+    EXPECT_THROW(v.get_lock(), mpp::ValueError);
+    v.fetch_add(3);
+    EXPECT_EQ(v.load(), 3);
+    mpp::Value<int> w(0, mpp::lock = true);
+    EXPECT_NO_THROW(w.get_lock());
+  });
+}
+
+TEST(Lock, TryLockAcquireRelease) {
+  on_rank0([] {
+    mpp::Lock lock;
+    EXPECT_TRUE(lock.try_lock());
+    EXPECT_FALSE(lock.try_lock());
+    EXPECT_FALSE(lock.acquire(false));
+    EXPECT_FALSE(lock.acquire(true, 30ms));
+    if (mpp::worker_count() > 0) {
+      EXPECT_FALSE(mpp::call_on(1, [](mpp::Lock l) { return l.try_lock(); }, lock));
+    }
+    lock.release();
+    EXPECT_TRUE(lock.acquire(true, 30ms));
+    // Like Python's Lock, another rank may release it.
+    mpp::call_on(targets().front(), [](mpp::Lock l) { l.release(); }, lock);
+    EXPECT_TRUE(lock.try_lock());
+    lock.unlock();
+  });
+}
+
+TEST(Lock, ReleasingAnUnlockedLockIsAValueError) {
+  on_rank0([] {
+    mpp::Lock lock;
+    EXPECT_THROW(lock.release(), mpp::ValueError);
+    try {
+      mpp::call_on(targets().front(), [](mpp::Lock l) { l.release(); }, lock);
+      ADD_FAILURE() << "no exception";
+    } catch (const mpp::RemoteError& e) {
+      EXPECT_EQ(e.type_name(), "mpp::ValueError");
+    }
+  });
+}
+
+TEST(Lock, AcquireWithTimeoutWaitsForARelease) {
+  on_rank0([] {
+    if (mpp::worker_count() == 0) GTEST_SKIP() << "needs a worker to hold the lock";
+    mpp::Lock lock;
+    lock.lock();
+    auto waiter = mpp::submit_to(1, [](mpp::Lock l) { return l.acquire(true, std::chrono::seconds(20)); }, lock);
+    EXPECT_THROW(waiter.get(100ms), mpp::TimeoutError);  // still waiting on the lock
+    lock.unlock();
+    EXPECT_TRUE(waiter.get());
+    EXPECT_FALSE(lock.try_lock());  // the worker holds it now
+  });
+}
