@@ -201,3 +201,33 @@ TEST(Lock, AcquireWithTimeoutWaitsForARelease) {
     EXPECT_FALSE(lock.try_lock());  // the worker holds it now
   });
 }
+
+namespace {
+// Runs on a worker while rank 0 computes without entering MPI: how long the atomics took.
+double timed_adds(mpp::Value<long> v, int n) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) v.fetch_add(1);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void compute_without_mpi(std::chrono::milliseconds how_long) {
+  const auto until = std::chrono::steady_clock::now() + how_long;
+  volatile double sink = 0;
+  while (std::chrono::steady_clock::now() < until)
+    for (int i = 0; i < 1000; ++i) sink = sink + 1e-9 * i;
+}
+}  // namespace
+
+// Across TCP hosts (osc/pt2pt) an operation completes only while its target is inside MPI;
+// the progress thread must keep a computing rank 0 serving the Value it owns.
+TEST(Progress, BusyOwnerStillServesAtomics) {
+  on_rank0([] {
+    if (mpp::worker_count() == 0) GTEST_SKIP() << "needs a worker";
+    mpp::Value<long> v(0);
+    auto call = mpp::submit_to(mpp::worker_count(), timed_adds, v, 200);
+    compute_without_mpi(2000ms);
+    const double seconds = call.get();
+    EXPECT_EQ(v.load(), 200);
+    EXPECT_LT(seconds, 1.0) << "the worker's atomics waited for rank 0 to stop computing";
+  });
+}

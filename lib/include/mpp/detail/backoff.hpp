@@ -11,8 +11,8 @@ using Clock = std::chrono::steady_clock;
 
 class Backoff {
  public:
-  /// Waits a little longer each call: sched_yield for the first ~200 us, then sleeps
-  /// doubling from 10 us up to 1 ms.
+  /// Waits a little longer each call: spins for the first 20 us, yields the core until
+  /// 200 us, then sleeps from 10 us, doubling each millisecond waited, up to 1 ms.
   void pause();
   void reset() noexcept { rounds_ = 0; }
 
