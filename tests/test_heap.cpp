@@ -3,7 +3,9 @@
 #include <mpp/detail/session.hpp>
 #include <mpp/errors.hpp>
 #include <mpp/runtime.hpp>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -126,4 +128,23 @@ TEST(Heap, OutOfBoundsAndForeignHandlesAreRefused) {
   bogus.rank = ranks() + 3;
   EXPECT_THROW(mpp::detail::atomic_load<std::uint64_t>(bogus, 0), mpp::Error);
   mpp::detail::heap_free(h);
+}
+
+TEST(Heap, WaitForChangeSeesAnotherRanksStore) {
+  const auto h = shared_from_rank0(8);
+  const int last = ranks() - 1;
+  if (mpp::rank() == last) {
+    // The last rank stores after the others have started waiting.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    mpp::detail::atomic_store<std::uint64_t>(h, 0, 42);
+  } else {
+    const auto seen = mpp::detail::wait_for_change<std::uint64_t>(h, 0, 0, mpp::detail::Deadline(std::chrono::seconds(30)));
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(*seen, 42u);
+  }
+  mpp::detail::allreduce_max(0);
+  const auto timed_out = mpp::detail::wait_for_change<std::uint64_t>(h, 0, 42, mpp::detail::Deadline(std::chrono::milliseconds(20)));
+  EXPECT_FALSE(timed_out.has_value());
+  mpp::detail::allreduce_max(0);
+  if (mpp::rank() == 0) mpp::detail::heap_free(h);
 }

@@ -211,7 +211,7 @@ int start_runtime(int argc, char** argv) {
     rma::open_heap(c.comm, rt.config.heap_size);
   } catch (const Error& e) {
     abort_job(std::string(e.what()) +
-                  "; across hosts Open MPI needs '--mca osc pt2pt' (scripts/mpprun picks it)",
+                  "; across hosts Open MPI needs '--mca osc pt2pt' (scripts/vcluster run passes it)",
               1);
   }
   if (rt.progress_thread) rma::start_progress(rt.config.progress_interval);

@@ -32,8 +32,20 @@ template <class T> T atomic_compare_swap(const Handle& h, std::size_t off, T exp
 }  // namespace mpp::detail
 
 #include <memory>
+#include <optional>
+
+#include "mpp/detail/backoff.hpp"
 
 namespace mpp::detail {
+
+/// Waits, with backoff, until the word at `off` no longer holds `value`; returns what it holds
+/// then, or nothing when the deadline passes first.
+template <class T>
+std::optional<T> wait_for_change(const Handle& h, std::size_t off, T value, const Deadline& deadline = {}) {
+  T seen = value;
+  if (!wait_until([&] { return (seen = atomic_load<T>(h, off)) != value; }, deadline)) return std::nullopt;
+  return seen;
+}
 
 /// Shared ownership of a block by the rank that allocated it: the last copy frees it.
 /// Copies on other ranks carry only the handle and own nothing.
