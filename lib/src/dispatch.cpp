@@ -61,9 +61,21 @@ void collect_replies(Dispatcher& d) {
     store_reply(d, message->source, std::move(message->bytes));
 }
 
+// Without workers, rank 0 runs the task itself.
+void run_here(Bytes message, Placement placement) {
+  auto run = [message = std::move(message)] {
+    Bytes reply = run_and_reply(Reader(message));
+    Dispatcher& d = dispatcher();
+    std::lock_guard lock(d.mutex);
+    store_reply(d, 0, std::move(reply));
+  };
+  if (placement == Placement::own_thread) start_task_thread(std::move(run));
+  else run();
+}
+
 }  // namespace
 
-std::uint64_t submit_task(int rank, Bytes task) {
+std::uint64_t submit_task(int rank, Bytes task, Placement placement) {
   const RuntimeState& rt = runtime();
   if (!rt.active) throw RuntimeError("tasks can only be submitted inside mpp::run");
   if (rt.rank != 0)
@@ -75,7 +87,7 @@ std::uint64_t submit_task(int rank, Bytes task) {
                      std::to_string(first_worker) + " to " + std::to_string(rt.size - 1) +
                      (rt.size == 1 ? " (rank 0 runs tasks itself when there are no workers)" : ""));
   Dispatcher& d = dispatcher();
-  std::lock_guard lock(d.mutex);
+  std::unique_lock lock(d.mutex);
   const std::uint64_t ticket = d.next_ticket++;
   Bytes message;
   message.reserve(sizeof ticket + task.size());
@@ -83,13 +95,15 @@ std::uint64_t submit_task(int rank, Bytes task) {
   message.insert(message.end(), task.begin(), task.end());
   d.tickets[ticket].rank = rank;
   if (rank == 0) {
-    store_reply(d, 0, run_and_reply(Reader(message)));
+    lock.unlock();  // the task may submit tasks itself
+    run_here(std::move(message), placement);
     return ticket;
   }
   auto& send = d.sends.emplace_back(MPI_REQUEST_NULL, std::move(message));
   MpiLock guard;
   check(MPI_Isend(send.second.data(), static_cast<int>(send.second.size()), MPI_BYTE, rank,
-                  tag_task, rt.comm, &send.first),
+                  placement == Placement::own_thread ? tag_thread_task : tag_task, rt.comm,
+                  &send.first),
         "MPI_Isend");
   return ticket;
 }

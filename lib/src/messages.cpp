@@ -1,5 +1,9 @@
 #include "messages.hpp"
 
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "diagnostics.hpp"
 #include "mpp/detail/task.hpp"
 #include "mpp/errors.hpp"
@@ -41,6 +45,26 @@ Bytes run_and_reply(Reader task) {
   }
   set_current_task(0);
   return reply;
+}
+
+namespace {
+std::mutex task_threads_mutex;
+std::vector<std::thread> task_threads;
+}  // namespace
+
+void start_task_thread(std::function<void()> body) {
+  set_mpi_threaded(true);
+  std::lock_guard lock(task_threads_mutex);
+  task_threads.emplace_back(std::move(body));
+}
+
+void join_task_threads() noexcept {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(task_threads_mutex);
+    threads.swap(task_threads);
+  }
+  for (auto& t : threads) t.join();
 }
 
 void throw_remote_error(Reader& in, int rank) {

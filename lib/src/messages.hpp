@@ -6,6 +6,7 @@
 //   ack:      (empty)                                       worker -> rank 0
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "mpp/detail/codec.hpp"
@@ -27,6 +28,11 @@ std::optional<Message> try_receive(int source, int tag);
 
 /// Runs the task in `task` (after its ticket) and builds the reply message.
 Bytes run_and_reply(Reader task);
+
+/// Threads that run tasks with Placement::own_thread on this rank; joined at shutdown.
+/// Starting the first one makes every MPI call of the process take the MPI mutex.
+void start_task_thread(std::function<void()> body);
+void join_task_threads() noexcept;
 
 /// The error carried by a reply, as the exception the caller sees.
 [[noreturn]] void throw_remote_error(Reader& in, int rank);

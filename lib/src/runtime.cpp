@@ -16,6 +16,7 @@
 #include "messages.hpp"
 #include "mpp/detail/backoff.hpp"
 #include "mpp/errors.hpp"
+#include "mpp/process.hpp"
 #include "rma/rma.hpp"
 
 namespace mpp::detail {
@@ -103,6 +104,17 @@ bool spans_several_hosts(MPI_Comm comm, int size) {
   return all_local == 0;
 }
 
+std::vector<std::string> all_hostnames(MPI_Comm comm, const std::string& mine, int size) {
+  constexpr int width = HOST_NAME_MAX + 1;
+  std::vector<char> all(static_cast<std::size_t>(width * size), '\0');
+  std::vector<char> own(width, '\0');
+  mine.copy(own.data(), width - 1);
+  check(MPI_Allgather(own.data(), width, MPI_CHAR, all.data(), width, MPI_CHAR, comm), "MPI_Allgather");
+  std::vector<std::string> hosts;
+  for (int r = 0; r < size; ++r) hosts.emplace_back(all.data() + static_cast<std::ptrdiff_t>(r) * width);
+  return hosts;
+}
+
 // Collective: true if any rank has an error, which rank 0 (or the rank itself) prints.
 bool any_rank_failed(MPI_Comm comm, const std::string& error) {
   int failed = error.empty() ? 0 : 1;
@@ -118,6 +130,8 @@ bool any_rank_failed(MPI_Comm comm, const std::string& error) {
 int call_main(const std::function<int()>& main_fn) {
   try {
     return main_fn();
+  } catch (const ExitRequest& request) {
+    return request.code;
   } catch (...) {
     std::string type;
     const std::string what = describe_current_exception(&type);
@@ -204,6 +218,7 @@ int start_runtime(int argc, char** argv) {
     return 1;
   }
 
+  rt.hosts = all_hostnames(c.comm, rt.host, rt.size);
   rt.multi_host = spans_several_hosts(c.comm, rt.size);
   rt.progress_thread = rt.config.progress == ProgressMode::on ||
                        (rt.config.progress == ProgressMode::automatic && rt.multi_host);
@@ -229,6 +244,7 @@ void stop_runtime() noexcept { shut_down(communicators); }
 int run_on_rank0(const std::function<int()>& body) {
   if (runtime().rank != 0) return serve_tasks();
   const int code = call_main(body);
+  join_task_threads();  // processes run on rank 0 itself when there are no workers
   stop_workers(code);
   return code;
 }
@@ -292,6 +308,12 @@ const detail::RuntimeState& active_runtime(const char* caller) {
   return rt;
 }
 }  // namespace
+
+std::string host_of(int rank) {
+  const auto& rt = active_runtime("mpp::host_of()");
+  if (rank < 0 || rank >= rt.size) throw ValueError("no rank " + std::to_string(rank));
+  return rt.hosts[static_cast<std::size_t>(rank)];
+}
 
 int worker_count() { return active_runtime("mpp::worker_count()").size - 1; }
 int rank() { return active_runtime("mpp::rank()").rank; }

@@ -10,6 +10,7 @@
 #include <source_location>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mpp::detail {
 
@@ -39,6 +40,7 @@ struct RuntimeState {
   bool spawned = false;     // singleton mode: the workers were spawned
   bool multi_host = false;  // some ranks run on another node
   bool progress_thread = false;
+  std::vector<std::string> hosts;  // host name of every rank
 };
 
 RuntimeState& runtime();
@@ -66,6 +68,12 @@ void log(LogLevel level, std::string_view message);
 [[noreturn]] void abort_job(std::string_view cause, int code);
 
 /// Message tags of the runtime's own communicator.
-enum Tag : int { tag_task = 1, tag_reply = 2, tag_shutdown = 3, tag_shutdown_ack = 4 };
+enum Tag : int {
+  tag_task = 1,
+  tag_reply = 2,
+  tag_shutdown = 3,
+  tag_shutdown_ack = 4,
+  tag_thread_task = 5,  // a task that gets a thread of its own
+};
 
 }  // namespace mpp::detail

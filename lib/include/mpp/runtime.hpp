@@ -48,5 +48,7 @@ int cpu_count();
 int rank();
 /// @brief Host name of this rank; local.
 std::string hostname();
+/// @brief Host name of any rank; local (the names are gathered at start-up).
+std::string host_of(int rank);
 
 }  // namespace mpp

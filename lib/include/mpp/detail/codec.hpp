@@ -22,7 +22,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "mpp/detail/function_id.hpp"
 #include "mpp/detail/std_serialization.hpp"
+#include "mpp/partial.hpp"
 
 namespace mpp::detail {
 
@@ -61,6 +63,14 @@ concept SharedObject = requires(const T& object, const typename T::State& state)
   { T::from_state(state) } -> std::same_as<T>;
 };
 
+template <class F>
+concept FunctionPointer = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+
+template <class F>
+struct is_partial : std::false_type {};
+template <class F, class... B>
+struct is_partial<Partial<F, B...>> : std::true_type {};
+
 template <class T>
 concept Bitwise = std::is_trivially_copyable_v<T> && !SharedObject<T> && !std::is_pointer_v<T> &&
                   !std::is_member_pointer_v<T>;
@@ -84,11 +94,35 @@ T get_raw(Reader& in) {
 inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
 
 template <class T>
+void encode(Bytes& out, const T& value);
+template <class T>
+T decode(Reader& in);
+
+template <class F, class... Bound>
+Partial<F, Bound...> decode_partial(Reader& in, std::type_identity<Partial<F, Bound...>>) {
+  F f = decode<F>(in);
+  // Braced initialisation evaluates left to right, matching the encoding order.
+  std::tuple<Bound...> bound{decode<Bound>(in)...};
+  return std::apply([&f](auto&... b) { return Partial<F, Bound...>(std::move(f), std::move(b)...); },
+                    bound);
+}
+
+template <class T>
 void encode(Bytes& out, const T& value) {
-  static_assert(!std::is_pointer_v<T>,
+  if constexpr (FunctionPointer<T>) {
+    // Code addresses differ between ranks (ASLR): send the function's module and offset.
+    put_raw(out, function_id(reinterpret_cast<std::uintptr_t>(value)));
+    return;
+  } else if constexpr (is_partial<T>::value) {
+    encode(out, value.function());
+    std::apply([&out](const auto&... bound) { (encode(out, bound), ...); }, value.bound());
+    return;
+  }
+  static_assert(FunctionPointer<T> || !std::is_pointer_v<T>,
                 "mpp: a raw pointer cannot travel to another rank (it points into this "
                 "process's memory): pass the value itself, a std::string or a std::vector");
-  if constexpr (SharedObject<T>) {
+  if constexpr (FunctionPointer<T> || is_partial<T>::value) {
+  } else if constexpr (SharedObject<T>) {
     put_raw(out, value.state());
   } else if constexpr (Bitwise<T>) {
     put_raw(out, value);
@@ -108,7 +142,13 @@ void encode(Bytes& out, const T& value) {
 
 template <class T>
 T decode(Reader& in) {
-  if constexpr (SharedObject<T>) {
+  if constexpr (FunctionPointer<T>) {
+    const std::uintptr_t code = function_address(get_raw<FnId>(in));
+    set_current_task(code);
+    return reinterpret_cast<T>(code);
+  } else if constexpr (is_partial<T>::value) {
+    return decode_partial(in, std::type_identity<T>{});
+  } else if constexpr (SharedObject<T>) {
     return T::from_state(get_raw<typename T::State>(in));
   } else if constexpr (Bitwise<T>) {
     return get_raw<T>(in);

@@ -8,10 +8,14 @@
 
 namespace mpp::detail {
 
+/// Where the receiving rank runs a task: in its task loop, one after the other, or in a
+/// thread of its own (a Process, a pool worker: they may wait on one another).
+enum class Placement { in_loop, own_thread };
+
 /// Sends `task` to `rank` and returns a ticket for its reply. With no worker ranks the task
-/// runs here, at once. Throws mpp::ValueError for a rank that is not a worker and
-/// mpp::ProcessError when called on a worker.
-std::uint64_t submit_task(int rank, Bytes task);
+/// runs on rank 0 (in_loop: at once). Throws mpp::ValueError for a rank that is not a worker
+/// and mpp::ProcessError when called on a worker.
+std::uint64_t submit_task(int rank, Bytes task, Placement placement = Placement::in_loop);
 /// True once the reply for `ticket` has arrived; never blocks.
 bool reply_ready(std::uint64_t ticket);
 /// Waits for the reply and returns the encoded result. Throws mpp::TimeoutError when the
