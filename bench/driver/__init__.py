@@ -1,0 +1,1 @@
+"""bench/run.py's workloads: one module each, sharing driver.common."""
