@@ -84,6 +84,11 @@ Config read_config() {
     if (s == "0" || s == "1") config.check_handles = (s == "1");
     else invalid("MPP_CHECK_HANDLES", s, "0, 1");
   }
+  if (const char* v = env("MPP_TUNE_MALLOC")) {
+    const std::string s = v;
+    if (s == "0" || s == "1") config.tune_malloc = (s == "1");
+    else invalid("MPP_TUNE_MALLOC", s, "0, 1");
+  }
   return config;
 }
 

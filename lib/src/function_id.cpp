@@ -83,11 +83,16 @@ FnId function_id(std::uintptr_t code) {
 }
 
 std::uintptr_t function_address(const FnId& id) {
+  thread_local FnId last_id{};
+  thread_local std::uintptr_t last_address = 0;
+  if (last_address != 0 && id.module == last_id.module && id.offset == last_id.offset) return last_address;
   const Module* m = table().find([&id](const Module& mod) { return mod.name_hash == id.module; });
   if (m == nullptr)
     throw Error("a task names a function in a module that is not loaded on this rank: every "
                 "rank must run the same executable with the same libraries");
-  return m->base + id.offset;
+  last_id = id;
+  last_address = m->base + id.offset;
+  return last_address;
 }
 
 void set_current_task(std::uintptr_t code) noexcept { current_task = code; }

@@ -25,6 +25,14 @@ std::optional<Message> try_receive(int source, int tag) {
   return message;
 }
 
+void encode_current_exception(Bytes& out) {
+  std::string type;
+  const std::string what = describe_current_exception(&type);
+  encode(out, type);
+  encode(out, what);
+  encode(out, runtime().host);
+}
+
 Bytes run_and_reply(Reader task) {
   const auto ticket = get_raw<std::uint64_t>(task);
   Bytes reply;
@@ -33,14 +41,10 @@ Bytes run_and_reply(Reader task) {
   try {
     execute_task(task, reply);
   } catch (...) {
-    std::string type;
-    const std::string what = describe_current_exception(&type);
     Bytes error;
     put_raw(error, ticket);
     put_raw<std::uint64_t>(error, reply_error);
-    encode(error, type);
-    encode(error, what);
-    encode(error, runtime().host);
+    encode_current_exception(error);
     reply = std::move(error);
   }
   set_current_task(0);

@@ -26,6 +26,9 @@ struct Message {
 /// matched probe so that two threads never take the same message.
 std::optional<Message> try_receive(int source, int tag);
 
+/// Appends the exception being handled as [type][what][host], for a reply or a chunk.
+void encode_current_exception(Bytes& out);
+
 /// Runs the task in `task` (after its ticket) and builds the reply message.
 Bytes run_and_reply(Reader task);
 

@@ -25,6 +25,7 @@ struct Config {
   ProgressMode progress = ProgressMode::automatic;
   std::chrono::microseconds progress_interval{20};
   bool check_handles = false;
+  bool tune_malloc = true;
 };
 
 /// Throws mpp::ValueError naming the variable and its accepted values.

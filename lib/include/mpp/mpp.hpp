@@ -5,6 +5,7 @@
 #include "mpp/errors.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/partial.hpp"
+#include "mpp/pool.hpp"
 #include "mpp/process.hpp"
 #include "mpp/remote.hpp"
 #include "mpp/runtime.hpp"

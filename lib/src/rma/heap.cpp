@@ -29,7 +29,7 @@ void write_header(std::uint64_t offset, std::uint64_t generation, std::uint64_t 
 
 }  // namespace
 
-Handle heap_allocate(std::size_t bytes) {
+Handle heap_allocate(std::size_t bytes, bool zero) {
   if (rma::heap().win == MPI_WIN_NULL)
     throw Error("shared object created outside mpp::run: create shared objects inside it");
   const auto block = rma::allocate_block(bytes);
@@ -42,10 +42,7 @@ Handle heap_allocate(std::size_t bytes) {
   const Handle h{rt.rank, 0, block->offset, bytes, block->generation};
   write_header(h.offset, h.generation, bytes);
   // Blocks are reused: clear what the previous owner left.
-  if (bytes > 0) {
-    const std::vector<char> zeros(bytes, 0);
-    write_bytes(h, 0, zeros.data(), bytes);
-  }
+  if (zero && bytes > 0) zero_bytes(h, 0, bytes);
   return h;
 }
 
@@ -59,20 +56,25 @@ void heap_free(const Handle& h) noexcept {
   }
 }
 
-void check_live(const Handle& h) {
+bool is_live(const Handle& h) {
   rma::target_of(h, 0, 0);
   std::uint64_t generation = 0;
   if (h.rank == runtime().rank) {
     generation = rma::live_generation(h.offset);
   } else {
     const Handle header{h.rank, 0, h.offset - rma::header_bytes, rma::header_bytes, 0};
+    const std::uint64_t ignored = 0;  // MPI_NO_OP reads no operand
     MpiLock guard;
-    check(MPI_Fetch_and_op(nullptr, &generation, MPI_UINT64_T, header.rank,
+    check(MPI_Fetch_and_op(&ignored, &generation, MPI_UINT64_T, header.rank,
                            static_cast<MPI_Aint>(header.offset), MPI_NO_OP, rma::heap().win),
           "MPI_Fetch_and_op");
     check(MPI_Win_flush(header.rank, rma::heap().win), "MPI_Win_flush");
   }
-  if (generation != h.generation)
+  return generation == h.generation;
+}
+
+void check_live(const Handle& h) {
+  if (!is_live(h))
     throw Error("stale handle: the shared object at offset " + std::to_string(h.offset) +
                 " on rank " + std::to_string(h.rank) + " (generation " +
                 std::to_string(h.generation) + ") was freed; keep the object alive on the rank "

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
+#include <vector>
 #include <string>
 
 #include "../runtime_state.hpp"
@@ -76,6 +78,20 @@ void read_bytes(const Handle& h, std::size_t off, void* dst, std::size_t n) {
     done += static_cast<std::size_t>(chunk);
   }
   check(MPI_Win_flush(h.rank, rma::heap().win), "MPI_Win_flush");
+}
+
+void zero_bytes(const Handle& h, std::size_t off, std::size_t n) {
+  MPI_Aint target = rma::target_of(h, off, n);
+  if (h.rank == runtime().rank) {
+    // Our own window: store directly, then make the stores visible to RMA (unified model).
+    MpiLock guard;
+    std::memset(rma::heap().base + target, 0, n);
+    check(MPI_Win_sync(rma::heap().win), "MPI_Win_sync");
+    return;
+  }
+  static const std::vector<char> zeros(std::size_t{1} << 16, 0);
+  for (std::size_t done = 0; done < n; done += zeros.size())
+    write_bytes(h, off + done, zeros.data(), std::min(zeros.size(), n - done));
 }
 
 void write_bytes(const Handle& h, std::size_t off, const void* src, std::size_t n) {

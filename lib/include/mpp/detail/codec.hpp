@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <type_traits>
 #include <vector>
 
@@ -71,6 +72,50 @@ struct is_partial : std::false_type {};
 template <class F, class... B>
 struct is_partial<Partial<F, B...>> : std::true_type {};
 
+/// Arguments of one call, packed so that trivially copyable arguments stay trivially copyable
+/// together (a std::tuple is not): then a whole call travels bit for bit.
+template <class... A>
+struct Pack;
+template <>
+struct Pack<> {};
+template <class H, class... T>
+struct Pack<H, T...> {
+  H head;
+  Pack<T...> tail;
+};
+
+template <class... A>
+Pack<std::decay_t<A>...> make_pack(A&&... args) {
+  if constexpr (sizeof...(A) == 0) {
+    return {};
+  } else {
+    return [](auto&& head, auto&&... rest) {
+      return Pack<std::decay_t<A>...>{std::forward<decltype(head)>(head), make_pack(std::forward<decltype(rest)>(rest)...)};
+    }(std::forward<A>(args)...);
+  }
+}
+
+/// Calls f with the packed arguments, moved out of the pack.
+template <class F, class P, class... Taken>
+decltype(auto) apply_pack(F& f, P& pack, Taken&... taken) {
+  if constexpr (std::is_same_v<P, Pack<>>) return std::invoke(f, std::move(taken)...);
+  else return apply_pack(f, pack.tail, taken..., pack.head);
+}
+
+template <class T>
+struct is_pack : std::false_type {};
+template <class... A>
+struct is_pack<Pack<A...>> : std::true_type {};
+
+/// std::tuple and std::pair travel element by element, each element by its own path (a
+/// shared object inside a tuple as its handle, an int bit for bit).
+template <class T>
+struct is_tuple_like : std::false_type {};
+template <class... A>
+struct is_tuple_like<std::tuple<A...>> : std::true_type {};
+template <class A, class B>
+struct is_tuple_like<std::pair<A, B>> : std::true_type {};
+
 template <class T>
 concept Bitwise = std::is_trivially_copyable_v<T> && !SharedObject<T> && !std::is_pointer_v<T> &&
                   !std::is_member_pointer_v<T>;
@@ -107,6 +152,23 @@ Partial<F, Bound...> decode_partial(Reader& in, std::type_identity<Partial<F, Bo
                     bound);
 }
 
+template <class... A>
+Pack<A...> decode_pack(Reader& in, std::type_identity<Pack<A...>>) {
+  if constexpr (sizeof...(A) == 0) {
+    return {};
+  } else {
+    return [&in]<class H, class... T>(std::type_identity<Pack<H, T...>>) {
+      H head = decode<H>(in);  // the head was encoded first
+      return Pack<H, T...>{std::move(head), decode<Pack<T...>>(in)};
+    }(std::type_identity<Pack<A...>>{});
+  }
+}
+
+template <template <class...> class Tuple, class... E>
+Tuple<E...> decode_tuple(Reader& in, std::type_identity<Tuple<E...>>) {
+  return Tuple<E...>{decode<E>(in)...};  // braced: decoded left to right, as encoded
+}
+
 template <class T>
 void encode(Bytes& out, const T& value) {
   if constexpr (FunctionPointer<T>) {
@@ -122,6 +184,13 @@ void encode(Bytes& out, const T& value) {
                 "mpp: a raw pointer cannot travel to another rank (it points into this "
                 "process's memory): pass the value itself, a std::string or a std::vector");
   if constexpr (FunctionPointer<T> || is_partial<T>::value) {
+  } else if constexpr (is_pack<T>::value && !Bitwise<T>) {
+    if constexpr (!std::is_same_v<T, Pack<>>) {
+      encode(out, value.head);
+      encode(out, value.tail);
+    }
+  } else if constexpr (is_tuple_like<T>::value) {
+    std::apply([&out](const auto&... element) { (encode(out, element), ...); }, value);
   } else if constexpr (SharedObject<T>) {
     put_raw(out, value.state());
   } else if constexpr (Bitwise<T>) {
@@ -148,6 +217,10 @@ T decode(Reader& in) {
     return reinterpret_cast<T>(code);
   } else if constexpr (is_partial<T>::value) {
     return decode_partial(in, std::type_identity<T>{});
+  } else if constexpr (is_pack<T>::value && !Bitwise<T>) {
+    return decode_pack(in, std::type_identity<T>{});
+  } else if constexpr (is_tuple_like<T>::value) {
+    return decode_tuple(in, std::type_identity<T>{});
   } else if constexpr (SharedObject<T>) {
     return T::from_state(get_raw<typename T::State>(in));
   } else if constexpr (Bitwise<T>) {

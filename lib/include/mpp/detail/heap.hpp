@@ -9,15 +9,19 @@
 
 namespace mpp::detail {
 
-/// Allocates a zero-filled block on this rank's heap; local, no collective call.
-/// Throws mpp::MemoryError when the heap is exhausted.
-Handle heap_allocate(std::size_t bytes);
+/// Allocates a block on this rank's heap, zero-filled unless `zero` is false; local, no
+/// collective call. Throws mpp::MemoryError when the heap is exhausted.
+Handle heap_allocate(std::size_t bytes, bool zero = true);
 /// Frees a block allocated on this rank and bumps its generation; never throws.
 void heap_free(const Handle& h) noexcept;
 /// Throws mpp::Error when the block named by `h` was freed (its generation changed).
 void check_live(const Handle& h);
+/// False when the block named by `h` was freed; never throws for a stale handle.
+bool is_live(const Handle& h);
 
 void read_bytes(const Handle& h, std::size_t off, void* dst, std::size_t n);
+/// Sets n bytes to zero (without a buffer of zeros: on this rank's own heap, in place).
+void zero_bytes(const Handle& h, std::size_t off, std::size_t n);
 void write_bytes(const Handle& h, std::size_t off, const void* src, std::size_t n);
 
 // Atomic operations on one word of a block. Defined for 8-, 16-, 32- and 64-bit unsigned
@@ -56,3 +60,4 @@ inline BlockOwner own_block(const Handle& h) {
 }
 
 }  // namespace mpp::detail
+
