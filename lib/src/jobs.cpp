@@ -185,6 +185,10 @@ void PoolCore::close() {
 void PoolCore::terminate() {
   state_ = pool_terminated;
   atomic_store<std::uint64_t>(control_, control_state * 8, state_);
+  cancel_pending();
+}
+
+void PoolCore::cancel_pending() {
   for (auto& job : live_) job->cancel_unclaimed();
 }
 

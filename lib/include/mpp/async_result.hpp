@@ -107,11 +107,14 @@ class AsyncResult {
 template <class R>
 class ImapResult {
  public:
-  ImapResult(std::shared_ptr<detail::Job> job, bool ordered) : job_(std::move(job)), ordered_(ordered) {}
+  /// `overall`: a deadline for every next() without its own timeout (Executor.map's timeout,
+  /// counted from the call).
+  ImapResult(std::shared_ptr<detail::Job> job, bool ordered, detail::Deadline overall = {})
+      : job_(std::move(job)), ordered_(ordered), overall_(overall) {}
 
   /// @brief The next result. @throws mpp::RemoteError for a task that threw (at its place),
   /// mpp::IndexError past the end (Python's StopIteration).
-  R next() { return next_until(detail::Deadline{}); }
+  R next() { return next_until(overall_); }
   /// @throws mpp::TimeoutError when no result arrives within `timeout`.
   template <class Rep, class Period>
   R next(std::chrono::duration<Rep, Period> timeout) {
@@ -178,6 +181,7 @@ class ImapResult {
 
   std::shared_ptr<detail::Job> job_;
   bool ordered_;
+  detail::Deadline overall_;
   std::uint64_t next_chunk_ = 0;
   std::uint64_t taken_ = 0;
   std::vector<R> buffered_;  // reversed: the next result is at the back

@@ -3,6 +3,8 @@
 /// @brief Everything mpp offers: Python's multiprocessing and concurrent.futures on MPI ranks.
 
 #include "mpp/errors.hpp"
+#include "mpp/executor.hpp"
+#include "mpp/future.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/partial.hpp"
 #include "mpp/pool.hpp"

@@ -108,6 +108,8 @@ class PoolCore {
   void close();
   /// Cancels what no process has claimed; processes leave after their current chunk.
   void terminate();
+  /// Cancels what no process has claimed; the pool goes on.
+  void cancel_pending();
   /// Waits until every process has left; false on timeout.
   bool join(const Deadline& deadline);
   bool running() const noexcept { return state_ == 0; }
