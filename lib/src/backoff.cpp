@@ -24,7 +24,7 @@ void Backoff::pause() {
   if (waited < spin_phase) {
     // A system call costs microseconds in a virtual machine: a reply that is on its way
     // is seen sooner by polling again at once.
-    for (int i = 0; i < 16; ++i) __builtin_ia32_pause();
+    for (unsigned i = 0; i < spin_pauses_; ++i) __builtin_ia32_pause();
     return;
   }
   if (waited < yield_phase) {

@@ -1,19 +1,16 @@
 #include "mpp/lock.hpp"
 
-#include <string>
-
+#include "mpp/detail/mcs.hpp"
 #include "mpp/errors.hpp"
-#include "mpp/runtime.hpp"
-#include "mpp/value.hpp"
 
 namespace mpp {
 namespace {
-// The lock word holds 0 when free, else the holder's rank + 1 (for diagnostics only:
-// like Python's Lock, any rank may release it).
-std::uint64_t token() { return static_cast<std::uint64_t>(mpp::rank()) + 1; }
+// Word offsets inside the lock's two words.
+constexpr std::uint64_t tail_word = 0;
+constexpr std::uint64_t holder_word = 8;
 }  // namespace
 
-Lock::Lock() : Lock(detail::heap_allocate(sizeof(std::uint64_t)), 0, nullptr) {
+Lock::Lock() : Lock(detail::heap_allocate(bytes), 0, nullptr) {
   owner_ = detail::own_block(block_);
 }
 
@@ -27,18 +24,33 @@ Lock Lock::at(const detail::Handle& block, std::uint64_t offset, detail::BlockOw
 }
 
 bool Lock::acquire_until(bool block, const detail::Deadline& deadline) {
-  const std::uint64_t me = token();
-  auto try_once = [&] { return detail::atomic_compare_swap<std::uint64_t>(block_, offset_, 0, me) == 0; };
-  if (!block) return try_once();
-  return detail::wait_until(try_once, deadline);
+  const detail::NodeId node = detail::mcs_acquire(block_, offset_ + tail_word, block, deadline);
+  if (node == 0) return false;
+  // Recorded so that any thread can release: the release needs the holder's node.
+  detail::atomic_store<std::uint64_t>(block_, offset_ + holder_word, node);
+  return true;
 }
 
 void Lock::unlock() {
-  if (detail::atomic_swap<std::uint64_t>(block_, offset_, 0) == 0)
-    throw ValueError("Lock.release: the lock is not held; release only a lock you acquired");
+  // The swap makes two concurrent releases of one acquisition safe: only one gets the node.
+  const auto node = detail::atomic_swap<std::uint64_t>(block_, offset_ + holder_word, 0);
+  if (node == 0)
+    throw ValueError(
+        "Lock.release: the lock is not held (released more often than acquired); "
+        "release only a lock that was acquired");
+  detail::mcs_release(block_, offset_ + tail_word, node);
+}
+
+bool Lock::locked() const {
+  return detail::atomic_load<std::uint64_t>(block_, offset_ + tail_word) != 0;
 }
 
 namespace detail {
+
+std::uint64_t lock_tail(const Lock& lock) {
+  const Lock::State s = lock.state();
+  return atomic_load<std::uint64_t>(s.block, s.offset + tail_word);
+}
 
 void lock_guard_word(const Handle& block, std::uint64_t offset) {
   wait_until([&] { return atomic_compare_swap<std::uint64_t>(block, offset, 0, 1) == 0; });

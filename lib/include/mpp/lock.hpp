@@ -1,17 +1,28 @@
 #pragma once
 /// @file lock.hpp
-/// @brief mpp::Lock, Python's multiprocessing.Lock on a word of the shared heap.
+/// @brief mpp::Lock, Python's multiprocessing.Lock: a FIFO queue lock usable from any rank.
 ///
-/// A handle: copies and copies sent to tasks on other ranks name the same lock. Lockable,
-/// so std::lock_guard, std::unique_lock and std::scoped_lock work.
+/// A handle: copies, and copies sent to tasks or processes on other ranks, name the same lock.
+/// Lockable, so std::lock_guard, std::unique_lock and std::scoped_lock work.
 /// @code
 /// mpp::Lock lock;
 /// { std::lock_guard guard(lock); /* critical section */ }
 /// if (lock.acquire(true, std::chrono::milliseconds(50))) lock.release();
 /// @endcode
-/// This is not MPI_Win_lock: that orders RMA accesses only and implementations may take it
-/// lazily. This lock is a compare-and-swap on a heap word with backoff while waiting; it is
-/// not FIFO. Like Python's Lock, any rank may release it.
+///
+/// Design: an MCS queue lock on RMA atomics (detail/mcs.hpp). Taking a free lock is one atomic
+/// swap on the lock's home rank plus one store recording the holder; a waiter queues behind
+/// the tail and waits, with backoff, on a flag in its own rank's memory, so waiters never
+/// poll the home rank and the lock is granted in arrival order. A timed-out acquire marks its
+/// queue node abandoned and returns; the next release passes it by.
+///
+/// This is not MPI_Win_lock: that orders RMA accesses only, may be taken lazily (at the first
+/// access or at unlock) and cannot be taken inside mpp's heap epoch at all.
+///
+/// Like Python's Lock, any thread of any rank may release it (the holder's queue node is
+/// recorded in the lock); releasing a Lock that is not held raises mpp::ValueError. A thread
+/// that acquires a Lock it holds waits forever (as in Python); use mpp::RLock to re-enter.
+/// Every call is local (no collective).
 
 #include <chrono>
 #include <cstdint>
@@ -31,13 +42,15 @@ struct LockKeyword {
 };
 inline constexpr LockKeyword lock{};
 
-/// @brief A mutual exclusion lock usable from any rank.
+/// @brief A mutual exclusion lock usable from any rank; see the file comment.
 class Lock {
  public:
+  /// Two words at `offset` of `block`: the queue's tail and the holder's queue node.
   struct State {
     detail::Handle block;
     std::uint64_t offset;
   };
+  static constexpr std::uint64_t bytes = 16;
 
   /// @brief Creates an unlocked lock on this rank's heap; local.
   Lock();
@@ -46,33 +59,44 @@ class Lock {
   void lock() { acquire_until(true, detail::Deadline{}); }
   /// @brief Acquires if free, never waits.
   bool try_lock() { return acquire_until(false, detail::Deadline{}); }
-  /// @brief Releases. @throws mpp::ValueError if the lock is not held.
+  /// @brief Releases, handing the lock to the longest waiter.
+  /// @throws mpp::ValueError if the lock is not held.
   void unlock();
 
   /// @brief Python's acquire(block=True): true once acquired, false if `block` is false
   /// and the lock is taken.
   bool acquire(bool block = true) { return acquire_until(block, detail::Deadline{}); }
-  /// @brief Python's acquire(True, timeout): false when the timeout runs out.
+  /// @brief Python's acquire(True, timeout): false when the timeout runs out first.
   template <class Rep, class Period>
   bool acquire(bool block, std::chrono::duration<Rep, Period> timeout) {
     return acquire_until(block, detail::Deadline(timeout));
   }
   /// @brief Python's release(); same as unlock().
   void release() { unlock(); }
+  /// @brief True while some thread holds the lock (or is about to); one remote load.
+  bool locked() const;
 
   State state() const { return {block_, offset_}; }
   static Lock from_state(const State& state);
-  /// A lock on word `offset` of a block owned by `owner` (Value's get_lock()).
+  /// A lock on the two words at `offset` of a block owned by `owner`.
   static Lock at(const detail::Handle& block, std::uint64_t offset, detail::BlockOwner owner);
 
  private:
+  friend class Condition;
+  bool acquire_until(bool block, const detail::Deadline& deadline);
+
   Lock(const detail::Handle& block, std::uint64_t offset, detail::BlockOwner owner)
       : owner_(std::move(owner)), block_(block), offset_(offset) {}
-  bool acquire_until(bool block, const detail::Deadline& deadline);
 
   detail::BlockOwner owner_;
   detail::Handle block_;
   std::uint64_t offset_ = 0;
 };
+
+namespace detail {
+/// For tests: the queue node at the tail of a Lock's queue, 0 when the lock is free. Lets a
+/// test know that a waiter has queued before it starts the next one.
+std::uint64_t lock_tail(const Lock& lock);
+}  // namespace detail
 
 }  // namespace mpp

@@ -12,7 +12,12 @@
 /// @endcode
 /// T is trivially copyable. Values of 1, 2, 4 or 8 bytes are read and written with single
 /// RMA atomics; wider values take a private guard word of the object (not get_lock()), so
-/// load() and store() stay atomic without deadlocking a caller that holds get_lock().
+/// load() and store() stay atomic without deadlocking a caller that holds get_lock(). Not an
+/// exclusive MPI_Win_lock epoch: mpp's heap stays in one MPI_Win_lock_all epoch for the whole
+/// run, inside which MPI forbids MPI_Win_lock on the same window.
+///
+/// get_lock() is an mpp::RLock (as in Python), a FIFO queue lock: `with v.get_lock():`
+/// becomes `std::lock_guard g(v.get_lock());`.
 
 #include <cstdint>
 #include <cstring>
@@ -21,6 +26,7 @@
 #include "mpp/detail/heap.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/lock.hpp"
+#include "mpp/rlock.hpp"
 
 namespace mpp {
 
@@ -47,7 +53,7 @@ class Value {
   static_assert(!std::is_pointer_v<T>, "mpp::Value of a pointer is meaningless on other ranks");
 
  public:
-  /// Layout of the block: lock word, guard word, then the value.
+  /// Layout of the block: RLock word, guard word, then the value.
   static constexpr std::uint64_t lock_offset = 0, guard_offset = 8, value_offset = 16;
 
   struct State {
@@ -61,7 +67,7 @@ class Value {
   Value(T init, LockOption option)
       : block_(detail::heap_allocate(value_offset + sizeof(T))),
         owner_(detail::own_block(block_)),
-        lock_(Lock::at(block_, lock_offset, owner_)),
+        lock_(RLock::at(block_, lock_offset, owner_)),
         has_lock_(option.enabled) {
     store(init);
   }
@@ -135,9 +141,9 @@ class Value {
     }
   }
 
-  /// @brief The lock that guards compound updates (`with v.get_lock():` in Python).
+  /// @brief The re-entrant lock that guards compound updates (`with v.get_lock():` in Python).
   /// @throws mpp::ValueError if the Value was made with `mpp::lock = false`.
-  Lock& get_lock() {
+  RLock& get_lock() {
     if (!has_lock_)
       throw ValueError("Value.get_lock: this Value was created with mpp::lock = false; "
                        "create it with a lock or use a separate mpp::Lock");
@@ -154,7 +160,7 @@ class Value {
   using word_t = typename detail::uint_of_size<detail::WordSized<T> ? sizeof(T) : 8>::type;
 
   Value(const detail::Handle& block, bool has_lock)
-      : block_(block), lock_(Lock::at(block_, lock_offset, nullptr)), has_lock_(has_lock) {}
+      : block_(block), lock_(RLock::at(block_, lock_offset, nullptr)), has_lock_(has_lock) {}
 
   struct Guard {
     explicit Guard(const detail::Handle& block) : block_(block) {
@@ -166,7 +172,7 @@ class Value {
 
   detail::Handle block_;
   detail::BlockOwner owner_;
-  Lock lock_;
+  RLock lock_;
   bool has_lock_ = true;
 };
 

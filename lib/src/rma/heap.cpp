@@ -57,7 +57,7 @@ void heap_free(const Handle& h) noexcept {
 }
 
 bool is_live(const Handle& h) {
-  rma::target_of(h, 0, 0);
+  rma::check_bounds(h, 0, 0);  // not target_of: with MPP_CHECK_HANDLES=1 it would call us again
   std::uint64_t generation = 0;
   if (h.rank == runtime().rank) {
     generation = rma::live_generation(h.offset);

@@ -47,7 +47,7 @@ void close_heap() noexcept {
   h = Heap{};
 }
 
-MPI_Aint target_of(const detail::Handle& h, std::size_t off, std::size_t n) {
+MPI_Aint check_bounds(const detail::Handle& h, std::size_t off, std::size_t n) {
   const Heap& hp = heap();
   if (hp.win == MPI_WIN_NULL)
     throw Error("shared object used outside mpp::run: create and use shared objects inside it");
@@ -57,8 +57,13 @@ MPI_Aint target_of(const detail::Handle& h, std::size_t off, std::size_t n) {
   if (off + n > h.size)
     throw Error("access of " + std::to_string(n) + " bytes at " + std::to_string(off) +
                 " past the end of a " + std::to_string(h.size) + "-byte shared block");
-  if (detail::runtime().config.check_handles) detail::check_live(h);
   return static_cast<MPI_Aint>(h.offset + off);
+}
+
+MPI_Aint target_of(const detail::Handle& h, std::size_t off, std::size_t n) {
+  const MPI_Aint target = check_bounds(h, off, n);
+  if (detail::runtime().config.check_handles) detail::check_live(h);
+  return target;
 }
 
 }  // namespace mpp::rma
