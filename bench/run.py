@@ -9,6 +9,12 @@ runtime   Value::fetch_add and one remote call round trip (issue "Foundation", s
           writes bench/results/runtime.md.
           --hosts 2: raw floor and mpp at 4 ranks on 2 virtual hosts (scripts/vcluster);
           writes bench/results/runtime-2hosts.md (the single-host table is left alone).
+pool      Pool and ProcessPoolExecutor (issue "Process, Pool, ProcessPoolExecutor"): start-up,
+          map throughput, one-task round trip, Monte Carlo pi, next to multiprocessing.Pool,
+          concurrent.futures and mpi4py.futures (pools.py); --hosts 2: mpp on 2 virtual hosts.
+sync      Locked increments (W4), fetch_add and Lock hand-over (issue "Shared state and
+          synchronisation"): raw MPI floor, mpp and multiprocessing at 2 ranks, hand-over at 2, 4
+          and 8 ranks; --hosts 2: hand-over at 4 ranks on 2 virtual hosts (sync-2hosts.md).
 
 Beside the table it writes FILE's stem + .jsonl (every sample, one JSON line each) and
 + .log (each command and what it printed on stderr). Nothing is built here: build with
@@ -21,9 +27,9 @@ import argparse
 import sys
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
-from driver import runtime  # noqa: E402  (after the line above)
+from driver import pool, runtime, sync  # noqa: E402  (after the line above)
 
-WORKLOADS = {"runtime": runtime}  # name -> module with add_arguments(ap) and main(args)
+WORKLOADS = {"runtime": runtime, "sync": sync, "pool": pool}  # name -> module with add_arguments(ap) and main(args)
 
 
 def main():
