@@ -134,9 +134,15 @@ def main(args):
     if targets:
         body += "Targets (issue \"Process, Pool, ProcessPoolExecutor\"), ratios as *peer ÷ mpp* " \
                 "(throughputs: mpp ÷ peer):\n\n" + "\n".join(targets) + "\n\n"
-    body += ("How to read it: one sample of each figure per rep, median and min–max over reps; "
-             "every peer runs its pool of 2 processes (mpi4py: 3 ranks) on the same 2 cores, in "
+    setup = ("every peer runs its pool of 2 processes (mpi4py: 3 ranks) on the same 2 cores, in "
              "the same run. mpp runs 3 ranks (rank 0 and 2 workers) through scripts/mpprun. "
+             if args.hosts == 1 else
+             f"mpp runs 4 ranks through `scripts/vcluster run -n 4 --hosts {args.hosts}` (TCP, osc "
+             "pt2pt with a progress thread per rank; ranks 0 and 2 on node1, 1 and 3 on node2; "
+             "pools of 3 processes), all on this machine's 2 cores; no Python peers (they are "
+             "single-host) and the single-host targets do not apply; 300 round trips per run. ")
+    body += ("How to read it: one sample of each figure per rep, median and min–max over reps; "
+             + setup +
              "mpp's maps: the first after start-up pays first-touch page faults of the heap "
              "windows (about 10 us per 4 KiB page in this VM) and is shown on its own; the figure "
              "compared is the median of the next five, a warm pool like the peers'. "
