@@ -20,6 +20,7 @@
 
 #include "mpp/detail/dispatch.hpp"
 #include "mpp/detail/task.hpp"
+#include "mpp/errors.hpp"
 
 namespace mpp {
 
