@@ -8,22 +8,11 @@
 
 #include "support/mpp_testing.hpp"
 
+using mpp::testing::on_every_worker;
 using mpp::testing::on_rank0;
+using mpp::testing::worker_ranks;
 
 namespace {
-
-std::vector<int> targets() {
-  std::vector<int> ranks;
-  for (int r = mpp::worker_count() == 0 ? 0 : 1; r <= mpp::worker_count(); ++r) ranks.push_back(r);
-  return ranks;
-}
-
-template <class F, class... Args>
-void on_every_worker(F f, const Args&... args) {
-  std::vector<mpp::RemoteCall<void>> calls;
-  for (int r : targets()) calls.push_back(mpp::submit_to(r, f, args...));
-  for (auto& c : calls) c.get();
-}
 
 void add_to_each(mpp::Array<long> a, int times) {
   for (int t = 0; t < times; ++t)
@@ -111,7 +100,7 @@ TEST(Array, ConstructReadAndWrite) {
     EXPECT_TRUE(empty.to_vector().empty());
 
     // A copy on another rank names the same memory.
-    const int w = targets().front();
+    const int w = worker_ranks().front();
     EXPECT_EQ(mpp::call_on(
                   w,
                   [](mpp::Array<int> x) {
@@ -128,7 +117,7 @@ TEST(Array, FetchAddFromEveryWorkerIsExact) {
   on_rank0([] {
     mpp::Array<long> a(16, 100L);
     on_every_worker(add_to_each, a, 50);
-    const long k = static_cast<long>(targets().size());
+    const long k = static_cast<long>(worker_ranks().size());
     EXPECT_EQ(a.to_vector(), std::vector<long>(16, 100 + 50 * k));
   });
 }
@@ -152,7 +141,7 @@ TEST(Array, IndexErrorsNameIndexAndSize) {
     EXPECT_EQ(a.to_vector(), std::vector<int>(5, 0));  // nothing was written
     try {
       mpp::call_on(
-          targets().front(), [](mpp::Array<int> x) { return x.get(10); }, a);
+          worker_ranks().front(), [](mpp::Array<int> x) { return x.get(10); }, a);
       ADD_FAILURE() << "no exception";
     } catch (const mpp::RemoteError& e) {
       EXPECT_EQ(e.type_name(), "mpp::IndexError");
@@ -175,7 +164,7 @@ TEST(Array, SlicesAreAtomicAgainstEachOther) {
   on_rank0([] {
     mpp::Array<long> a(64, 0L);
     std::vector<mpp::RemoteCall<int>> calls;
-    for (int r : targets())
+    for (int r : worker_ranks())
       calls.push_back(mpp::submit_to(r, uniform_slices, a, static_cast<long>(r), 200));
     if (mpp::worker_count() > 0) {
       EXPECT_EQ(uniform_slices(a, 100, 200), 0);  // rank 0 too
@@ -191,7 +180,7 @@ TEST(Array, WideElementsAreNeverTorn) {
     a.set(0, {Triple{2, 2, 2}, Triple{3, 3, 3}});
     EXPECT_EQ(a.get(0, 2), (std::vector<Triple>{Triple{2, 2, 2}, Triple{3, 3, 3}}));
     std::vector<mpp::RemoteCall<int>> calls;
-    for (int r : targets()) calls.push_back(mpp::submit_to(r, whole_triples, a, r, 300));
+    for (int r : worker_ranks()) calls.push_back(mpp::submit_to(r, whole_triples, a, r, 300));
     if (mpp::worker_count() > 0) {
       EXPECT_EQ(whole_triples(a, 100, 300), 0);
     }
@@ -224,7 +213,7 @@ TEST(Array, DistributedSpreadsBlocksOverRanks) {
     EXPECT_EQ(a.get(500, 510), std::vector<long>(ramp.begin() + 500, ramp.begin() + 510));
     // Every worker adds to every element, through its own copy of the handle.
     on_every_worker(add_to_each, a, 2);
-    const long k = static_cast<long>(targets().size());
+    const long k = static_cast<long>(worker_ranks().size());
     for (std::size_t i = 0; i < n; i += 97) EXPECT_EQ(a.get(i), static_cast<long>(i) + 2 * k);
     EXPECT_EQ(a.get(n - 1), static_cast<long>(n - 1) + 2 * k);
     EXPECT_THROW(a.get(n), mpp::IndexError);
@@ -251,7 +240,7 @@ TEST(Array, DistributedArrayLargerThanOneRanksHeap) {
     EXPECT_EQ(big.get(n - 1), 2);
     EXPECT_EQ(big.get(n / 2 - 1, n / 2 + 2), (std::vector<long>{0, 5, 0}));
     EXPECT_EQ(mpp::call_on(
-                  targets().back(), [](mpp::Array<long> b) { return b.get(b.size() - 1); }, big),
+                  worker_ranks().back(), [](mpp::Array<long> b) { return b.get(b.size() - 1); }, big),
               2);
   });
 }

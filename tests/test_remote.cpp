@@ -12,7 +12,9 @@
 
 #include "support/mpp_testing.hpp"
 
+using mpp::testing::on_every_worker;
 using mpp::testing::on_rank0;
+using mpp::testing::worker_ranks;
 using namespace std::chrono_literals;
 
 namespace {
@@ -61,18 +63,11 @@ int nap_ms(int ms) {
 }
 int submit_from_worker() { return mpp::call_on(1, twice, 1); }
 
-// Every worker, or rank 0 alone when there are none.
-std::vector<int> targets() {
-  std::vector<int> ranks;
-  for (int r = mpp::worker_count() == 0 ? 0 : 1; r <= mpp::worker_count(); ++r) ranks.push_back(r);
-  return ranks;
-}
-
 }  // namespace
 
 TEST(Remote, FunctionRunsOnTheRankAskedFor) {
   on_rank0([] {
-    for (int r : targets()) {
+    for (int r : worker_ranks()) {
       EXPECT_EQ(mpp::call_on(r, where), r);
       EXPECT_EQ(mpp::call_on(r, twice, 21), 42);
     }
@@ -81,7 +76,7 @@ TEST(Remote, FunctionRunsOnTheRankAskedFor) {
 
 TEST(Remote, CaptureLessLambdasAndGenericLambdas) {
   on_rank0([] {
-    for (int r : targets()) {
+    for (int r : worker_ranks()) {
       EXPECT_EQ(mpp::call_on(r, [](int x, int y) { return x * y; }, 6, 7), 42);
       EXPECT_EQ(mpp::call_on(r, [](auto s) { return s.size(); }, std::string("abcd")), 4u);
     }
@@ -90,7 +85,7 @@ TEST(Remote, CaptureLessLambdasAndGenericLambdas) {
 
 TEST(Remote, SerializedArgumentsAndResults) {
   on_rank0([] {
-    const int r = targets().back();
+    const int r = worker_ranks().back();
     EXPECT_EQ(mpp::call_on(r, shout, std::string("hello")), "HELLO!");
     const auto counts = mpp::call_on(r, count_words, std::vector<std::string>{"a", "b", "a"});
     EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 2}, {"b", 1}}));
@@ -111,16 +106,16 @@ TEST(Remote, SerializedArgumentsAndResults) {
 TEST(Remote, PartialShipsItsBoundArguments) {
   on_rank0([] {
     const auto f = mpp::partial(scale, 3, 1);
-    for (int r : targets()) EXPECT_EQ(mpp::call_on(r, f, 10), 31);
+    for (int r : worker_ranks()) EXPECT_EQ(mpp::call_on(r, f, 10), 31);
     const auto g = mpp::partial([](std::string prefix, int x) { return prefix + std::to_string(x); },
                                 std::string("n="));
-    EXPECT_EQ(mpp::call_on(targets().front(), g, 5), "n=5");
+    EXPECT_EQ(mpp::call_on(worker_ranks().front(), g, 5), "n=5");
   });
 }
 
 TEST(Remote, ManyCallsInFlightKeepTheirResults) {
   on_rank0([] {
-    const auto ranks = targets();
+    const auto ranks = worker_ranks();
     std::vector<mpp::RemoteCall<int>> calls;
     for (int i = 0; i < 1000; ++i) calls.push_back(mpp::submit_to(ranks[i % ranks.size()], twice, i));
     for (int i = 999; i >= 0; --i) EXPECT_EQ(calls[i].get(), 2 * i);  // collected out of order
@@ -129,7 +124,7 @@ TEST(Remote, ManyCallsInFlightKeepTheirResults) {
 
 TEST(Remote, TaskExceptionBecomesRemoteErrorAndWorkerKeepsServing) {
   on_rank0([] {
-    for (int r : targets()) {
+    for (int r : worker_ranks()) {
       try {
         mpp::call_on(r, refuse, -3);
         ADD_FAILURE() << "no exception";
@@ -148,7 +143,7 @@ TEST(Remote, TaskExceptionBecomesRemoteErrorAndWorkerKeepsServing) {
 
 TEST(Remote, GetRethrowsEveryTime) {
   on_rank0([] {
-    auto call = mpp::submit_to(targets().front(), refuse, -1);
+    auto call = mpp::submit_to(worker_ranks().front(), refuse, -1);
     EXPECT_THROW(call.get(), mpp::RemoteError);
     EXPECT_THROW(call.get(), mpp::RemoteError);
     EXPECT_TRUE(call.ready());
@@ -168,8 +163,8 @@ TEST(Remote, GetWithTimeout) {
 
 TEST(Remote, AbandonedCallsDoNotDisturbLaterOnes) {
   on_rank0([] {
-    for (int i = 0; i < 50; ++i) (void)mpp::submit_to(targets().front(), twice, i);
-    EXPECT_EQ(mpp::call_on(targets().front(), twice, 100), 200);
+    for (int i = 0; i < 50; ++i) (void)mpp::submit_to(worker_ranks().front(), twice, i);
+    EXPECT_EQ(mpp::call_on(worker_ranks().front(), twice, 100), 200);
   });
 }
 
@@ -200,7 +195,7 @@ TEST(Runtime, WhereAmI) {
     EXPECT_EQ(mpp::rank(), 0);
     EXPECT_GE(mpp::cpu_count(), 1);
     EXPECT_FALSE(mpp::hostname().empty());
-    for (int r : targets()) {
+    for (int r : worker_ranks()) {
       EXPECT_EQ(mpp::call_on(r, [] { return mpp::worker_count(); }), mpp::worker_count());
       EXPECT_FALSE(mpp::call_on(r, [] { return mpp::hostname(); }).empty());
     }

@@ -9,23 +9,12 @@
 
 #include "support/mpp_testing.hpp"
 
+using mpp::testing::on_every_worker;
 using mpp::testing::on_rank0;
+using mpp::testing::worker_ranks;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::vector<int> targets() {
-  std::vector<int> ranks;
-  for (int r = mpp::worker_count() == 0 ? 0 : 1; r <= mpp::worker_count(); ++r) ranks.push_back(r);
-  return ranks;
-}
-
-template <class F, class... Args>
-void on_every_worker(F f, const Args&... args) {
-  std::vector<mpp::RemoteCall<void>> calls;
-  for (int r : targets()) calls.push_back(mpp::submit_to(r, f, args...));
-  for (auto& c : calls) c.get();
-}
 
 void add_ints(mpp::Value<long> v, int n) {
   for (int i = 0; i < n; ++i) v.fetch_add(1);
@@ -78,7 +67,7 @@ TEST(Value, LoadStoreAndInitialValue) {
     mpp::Value<short> s(-3);
     EXPECT_EQ(s.fetch_add(5), -3);
     EXPECT_EQ(s.load(), 2);
-    EXPECT_EQ(mpp::call_on(targets().front(), [](mpp::Value<long> w) { return w.load(); }, v), -7);
+    EXPECT_EQ(mpp::call_on(worker_ranks().front(), [](mpp::Value<long> w) { return w.load(); }, v), -7);
   });
 }
 
@@ -86,8 +75,8 @@ TEST(Value, FetchAddFromEveryWorkerIsExact) {
   on_rank0([] {
     mpp::Value<long> v(0);
     on_every_worker(add_ints, v, 2000);
-    EXPECT_EQ(v.load(), 2000L * static_cast<long>(targets().size()));
-    EXPECT_EQ(v.fetch_add(-5), 2000L * static_cast<long>(targets().size()));
+    EXPECT_EQ(v.load(), 2000L * static_cast<long>(worker_ranks().size()));
+    EXPECT_EQ(v.fetch_add(-5), 2000L * static_cast<long>(worker_ranks().size()));
   });
 }
 
@@ -95,7 +84,7 @@ TEST(Value, FetchAddOnDouble) {
   on_rank0([] {
     mpp::Value<double> v(1.0);
     on_every_worker(add_doubles, v, 1000);
-    EXPECT_DOUBLE_EQ(v.load(), 1.0 + 500.0 * static_cast<double>(targets().size()));
+    EXPECT_DOUBLE_EQ(v.load(), 1.0 + 500.0 * static_cast<double>(worker_ranks().size()));
   });
 }
 
@@ -103,7 +92,7 @@ TEST(Value, LockedReadModifyWriteIsExact) {
   on_rank0([] {
     mpp::Value<int> v(0);
     on_every_worker(locked_increments, v, 500);
-    EXPECT_EQ(v.load(), 500 * static_cast<int>(targets().size()));
+    EXPECT_EQ(v.load(), 500 * static_cast<int>(worker_ranks().size()));
   });
 }
 
@@ -116,7 +105,7 @@ TEST(Value, CompareExchange) {
     EXPECT_TRUE(v.compare_exchange(expected, 20));
     EXPECT_EQ(v.load(), 20);
     on_every_worker(cas_increments, v, 500);
-    EXPECT_EQ(v.load(), 20 + 500 * static_cast<std::int64_t>(targets().size()));
+    EXPECT_EQ(v.load(), 20 + 500 * static_cast<std::int64_t>(worker_ranks().size()));
   });
 }
 
@@ -126,7 +115,7 @@ TEST(Value, ExchangeLosesNothing) {
     mpp::Value<long> sum(0);
     const int n = 300;
     on_every_worker(exchange_tokens, v, sum, n);
-    const long k = static_cast<long>(targets().size());
+    const long k = static_cast<long>(worker_ranks().size());
     // Tokens 1..n from each worker: all but the last one left in v went into sum.
     EXPECT_EQ(sum.load() + v.load(), k * n * (n + 1) / 2);
   });
@@ -139,7 +128,7 @@ TEST(Value, WideValuesAreNeverTorn) {
     EXPECT_EQ(t.x, 1);
     EXPECT_EQ(t.z, 3);
     std::vector<mpp::RemoteCall<int>> calls;
-    for (int r : targets()) calls.push_back(mpp::submit_to(r, torn_reads, v, 300, r));
+    for (int r : worker_ranks()) calls.push_back(mpp::submit_to(r, torn_reads, v, 300, r));
     for (auto& c : calls) EXPECT_EQ(c.get(), 0);
     Triple expected{5, 5, 5};
     EXPECT_FALSE(v.compare_exchange(expected, Triple{6, 6, 6}));
@@ -172,7 +161,7 @@ TEST(Lock, TryLockAcquireRelease) {
     lock.release();
     EXPECT_TRUE(lock.acquire(true, 30ms));
     // Like Python's Lock, another rank may release it.
-    mpp::call_on(targets().front(), [](mpp::Lock l) { l.release(); }, lock);
+    mpp::call_on(worker_ranks().front(), [](mpp::Lock l) { l.release(); }, lock);
     EXPECT_TRUE(lock.try_lock());
     lock.unlock();
   });
@@ -183,7 +172,7 @@ TEST(Lock, ReleasingAnUnlockedLockIsAValueError) {
     mpp::Lock lock;
     EXPECT_THROW(lock.release(), mpp::ValueError);
     try {
-      mpp::call_on(targets().front(), [](mpp::Lock l) { l.release(); }, lock);
+      mpp::call_on(worker_ranks().front(), [](mpp::Lock l) { l.release(); }, lock);
       ADD_FAILURE() << "no exception";
     } catch (const mpp::RemoteError& e) {
       EXPECT_EQ(e.type_name(), "mpp::ValueError");

@@ -28,13 +28,14 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/heap.hpp"
+#include "mpp/detail/python_lock.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/rlock.hpp"
 
 namespace mpp {
 
 /// @brief A condition variable usable from any rank; see the file comment.
-class Condition {
+class Condition : public detail::PythonLock<Condition> {
  public:
   struct State {
     detail::Handle block;
@@ -49,16 +50,9 @@ class Condition {
   explicit Condition(Lock lock);
   explicit Condition(RLock lock);
 
-  /// @brief Takes the underlying lock (Python's acquire()); Lockable.
-  void lock() { acquire_until(true, detail::Deadline{}); }
-  bool try_lock() { return acquire_until(false, detail::Deadline{}); }
+  // lock(), try_lock(), acquire(block[, timeout]) and release() take and release the
+  // underlying lock (Python's acquire()); they come from PythonLock.
   void unlock();
-  bool acquire(bool block = true) { return acquire_until(block, detail::Deadline{}); }
-  template <class Rep, class Period>
-  bool acquire(bool block, std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(block, detail::Deadline(timeout));
-  }
-  void release() { unlock(); }
 
   /// @brief Releases the lock, waits for a notification, takes the lock back; returns true.
   /// @throws mpp::RuntimeError if the lock is not held.
@@ -89,6 +83,7 @@ class Condition {
   static Condition from_state(const State& state);
 
  private:
+  friend class detail::PythonLock<Condition>;
   Condition(const detail::Handle& block, std::variant<Lock, RLock> lock)
       : block_(block), lock_(std::move(lock)) {}
   bool acquire_until(bool block, const detail::Deadline& deadline);

@@ -29,6 +29,7 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/heap.hpp"
+#include "mpp/detail/python_lock.hpp"
 
 namespace mpp {
 
@@ -43,7 +44,7 @@ struct LockKeyword {
 inline constexpr LockKeyword lock{};
 
 /// @brief A mutual exclusion lock usable from any rank; see the file comment.
-class Lock {
+class Lock : public detail::PythonLock<Lock> {
  public:
   /// Two words at `offset` of `block`: the queue's tail and the holder's queue node.
   struct State {
@@ -55,24 +56,10 @@ class Lock {
   /// @brief Creates an unlocked lock on this rank's heap; local.
   Lock();
 
-  /// @brief Blocks until acquired; local call, remote atomics.
-  void lock() { acquire_until(true, detail::Deadline{}); }
-  /// @brief Acquires if free, never waits.
-  bool try_lock() { return acquire_until(false, detail::Deadline{}); }
+  // lock(), try_lock(), acquire(block[, timeout]) and release() come from PythonLock.
   /// @brief Releases, handing the lock to the longest waiter.
   /// @throws mpp::ValueError if the lock is not held.
   void unlock();
-
-  /// @brief Python's acquire(block=True): true once acquired, false if `block` is false
-  /// and the lock is taken.
-  bool acquire(bool block = true) { return acquire_until(block, detail::Deadline{}); }
-  /// @brief Python's acquire(True, timeout): false when the timeout runs out first.
-  template <class Rep, class Period>
-  bool acquire(bool block, std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(block, detail::Deadline(timeout));
-  }
-  /// @brief Python's release(); same as unlock().
-  void release() { unlock(); }
   /// @brief True while some thread holds the lock (or is about to); one remote load.
   bool locked() const;
 
@@ -83,6 +70,7 @@ class Lock {
 
  private:
   friend class Condition;
+  friend class detail::PythonLock<Lock>;
   bool acquire_until(bool block, const detail::Deadline& deadline);
 
   Lock(const detail::Handle& block, std::uint64_t offset, detail::BlockOwner owner)

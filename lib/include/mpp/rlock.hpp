@@ -22,11 +22,12 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/heap.hpp"
+#include "mpp/detail/python_lock.hpp"
 
 namespace mpp {
 
 /// @brief A re-entrant lock usable from any rank; see the file comment.
-class RLock {
+class RLock : public detail::PythonLock<RLock> {
  public:
   /// One word at `offset` of `block`: the queue's tail.
   struct State {
@@ -38,22 +39,10 @@ class RLock {
   /// @brief Creates an unlocked RLock on this rank's heap; local.
   RLock();
 
-  /// @brief Blocks until this thread holds it (at once if it already does).
-  void lock() { acquire_until(true, detail::Deadline{}); }
-  /// @brief Acquires if free or already held by this thread; never waits.
-  bool try_lock() { return acquire_until(false, detail::Deadline{}); }
+  // lock(), try_lock(), acquire(block[, timeout]) and release() come from PythonLock; all of
+  // them return at once when this thread already holds it (one more level).
   /// @brief Releases one level. @throws mpp::RuntimeError if this thread does not hold it.
   void unlock();
-
-  /// @brief Python's acquire(block=True).
-  bool acquire(bool block = true) { return acquire_until(block, detail::Deadline{}); }
-  /// @brief Python's acquire(True, timeout): false when the timeout runs out first.
-  template <class Rep, class Period>
-  bool acquire(bool block, std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(block, detail::Deadline(timeout));
-  }
-  /// @brief Python's release(); same as unlock().
-  void release() { unlock(); }
   /// @brief True if the calling thread holds it; local, no RMA operation.
   bool is_owned() const;
 
@@ -64,6 +53,7 @@ class RLock {
 
  private:
   friend class Condition;
+  friend class detail::PythonLock<RLock>;
   RLock(const detail::Handle& block, std::uint64_t offset, detail::BlockOwner owner)
       : owner_(std::move(owner)), block_(block), offset_(offset) {}
   bool acquire_until(bool block, const detail::Deadline& deadline);
