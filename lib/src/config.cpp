@@ -61,6 +61,8 @@ Config read_config() {
     config.workers = static_cast<int>(parse_integer("MPP_WORKERS", v, 0, 4096,
                                                     "an integer from 0 to 4096"));
   if (const char* v = env("MPP_HEAP_SIZE")) config.heap_size = parse_size("MPP_HEAP_SIZE", v);
+  if (const char* v = env("MPP_MANAGER_ARENA"))
+    config.manager_arena = parse_size("MPP_MANAGER_ARENA", v);
   if (const char* v = env("MPP_LOG_LEVEL")) {
     const std::string s = v;
     if (s == "error") config.log_level = LogLevel::error;

@@ -26,6 +26,7 @@ struct Config {
   std::chrono::microseconds progress_interval{20};
   bool check_handles = false;
   bool tune_malloc = true;
+  std::size_t manager_arena = std::size_t{16} << 20;  // a Manager's arena when none is given
 };
 
 /// Throws mpp::ValueError naming the variable and its accepted values.

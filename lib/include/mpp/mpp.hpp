@@ -6,6 +6,7 @@
 #include "mpp/executor.hpp"
 #include "mpp/future.hpp"
 #include "mpp/lock.hpp"
+#include "mpp/manager.hpp"
 #include "mpp/partial.hpp"
 #include "mpp/pipe.hpp"
 #include "mpp/pool.hpp"
