@@ -44,3 +44,25 @@ function(add_vcluster_fixture)
   set_tests_properties(vcluster.down PROPERTIES FIXTURES_CLEANUP vcluster RESOURCE_LOCK vcluster
                        LABELS cluster)
 endfunction()
+
+# A Slurm cluster on the virtual hosts (scripts/vcluster slurm, docs/slurm.md) for the batch-job
+# tests, made after vcluster.up and removed before vcluster.down.
+function(add_slurm_fixture)
+  add_test(NAME slurm.up COMMAND ${MPP_VCLUSTER} slurm up 2)
+  add_test(NAME slurm.down COMMAND ${MPP_VCLUSTER} slurm down)
+  set_tests_properties(slurm.up PROPERTIES FIXTURES_SETUP slurm SKIP_RETURN_CODE 77)
+  set_tests_properties(slurm.down PROPERTIES FIXTURES_CLEANUP slurm)
+  set_tests_properties(slurm.up slurm.down PROPERTIES FIXTURES_REQUIRED vcluster
+                       RESOURCE_LOCK vcluster TIMEOUT 120 LABELS "slurm;cluster")
+endfunction()
+
+# add_slurm_test(<name> <code> <regex> <sbatch arguments>...): submits a batch job to that
+# cluster and waits for it (vcluster slurm run); passes when the exit code is <code> and the
+# report (state, exit code, output file, what is left running) matches <regex> (tests/expect).
+# Where Slurm cannot run, vcluster says "SKIP: vcluster: ..." and the test counts as skipped.
+function(add_slurm_test name code regex)
+  add_test(NAME ${name} COMMAND ${PROJECT_SOURCE_DIR}/tests/expect ${code} ${regex}
+           -- ${MPP_VCLUSTER} slurm run --timeout 240 ${ARGN})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 300 PROCESSORS 2 LABELS "slurm;cluster"
+    FIXTURES_REQUIRED "vcluster;slurm" RESOURCE_LOCK vcluster SKIP_REGULAR_EXPRESSION "SKIP: vcluster")
+endfunction()
