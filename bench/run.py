@@ -15,6 +15,10 @@ pool      Pool and ProcessPoolExecutor (issue "Process, Pool, ProcessPoolExecuto
 sync      Locked increments (W4), fetch_add and Lock hand-over (issue "Shared state and
           synchronisation"): raw MPI floor, mpp and multiprocessing at 2 ranks, hand-over at 2, 4
           and 8 ranks; --hosts 2: hand-over at 4 ranks on 2 virtual hosts (sync-2hosts.md).
+queue     Queue and Pipe (issue 6, Benchmarks): W3 throughput with 1 and 2 producers next to
+          multiprocessing.Queue (queue_bench.py), 1 KiB / 64 KiB items next to raw MPI_Put,
+          Pipe round trip next to raw ping-pong, per-item cost breakdown; 3 ranks, plus the
+          same with MPP_SHARED_HEAP=off; --hosts 2: 4 ranks on 2 virtual hosts (queue-2hosts.md).
 
 Beside the table it writes FILE's stem + .jsonl (every sample, one JSON line each) and
 + .log (each command and what it printed on stderr). Nothing is built here: build with
@@ -27,9 +31,9 @@ import argparse
 import sys
 
 sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
-from driver import pool, runtime, sync  # noqa: E402  (after the line above)
+from driver import pool, queue, runtime, sync  # noqa: E402  (after the line above)
 
-WORKLOADS = {"runtime": runtime, "sync": sync, "pool": pool}  # name -> module with add_arguments(ap) and main(args)
+WORKLOADS = {"runtime": runtime, "sync": sync, "pool": pool, "queue": queue}  # name -> module with add_arguments(ap) and main(args)
 
 
 def main():
