@@ -46,7 +46,7 @@ class BrokenBarrierError : public RuntimeError { public: using RuntimeError::Run
 
 /// @brief An exception raised by a task on another rank, carried back to the caller.
 ///
-/// what() reads "ValueError on rank 3 (node07): negative input -1".
+/// what() reads "mpp::ValueError on rank 3 (node07): negative input -1" (the demangled type).
 class RemoteError : public Error {
  public:
   RemoteError(std::string type_name, std::string message, int rank, std::string host);
