@@ -293,6 +293,15 @@ def render_table(rows):
     return head + body
 
 
+def at_least(value, limit, what):
+    if value is None:
+        return f"- {what}: **not measured** (see failed runs)"
+    if value >= limit:
+        return f"- {what}: **met**, {fmt(value)}× (at least {fmt(limit)}×)"
+    return (f"- {what}: **missed**, {fmt(value)}× (at least {fmt(limit)}×: "
+            f"{fmt(100 * (1 - value / limit))}% short)")
+
+
 def verdict(value, limit, what, unit):
     if value is None:
         return f"- {what}: **not measured** (see failed runs)"

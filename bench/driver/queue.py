@@ -5,7 +5,7 @@ mpp::Queue at 3 ranks on 2 cores (producers on the workers, consumer in rank 0's
 of 1 KiB and 64 KiB next to raw MPI_Put bandwidth (bench_queue_raw), and the Pipe round trip
 next to raw MPI ping-pong (raw_mpi); plus what one item costs, op by op. Writes
 bench/results/queue.md (queue-2hosts.md: 4 ranks on 2 virtual hosts, fewer items)."""
-from .common import (MPI_TIMEOUT, MPPRUN, PEERS, PY, VCLUSTER, Figures, Runner,
+from .common import (at_least, MPI_TIMEOUT, MPPRUN, PEERS, PY, VCLUSTER, Figures, Runner,
                      add_common_arguments, build_paths, fmt, machine_lines, med, out_path,
                      render_table, run_reps, verdict, write_report)
 
@@ -76,14 +76,6 @@ def where(fig, source, *parts):
     return next((s.get("where") for s in fig.samples
                  if s["source"] == source and all(p in s["figure"] for p in parts)), None)
 
-
-def at_least(value, limit, what):
-    if value is None:
-        return f"- {what}: **not measured** (see failed runs)"
-    if value >= limit:
-        return f"- {what}: **met**, {fmt(value)}× (at least {fmt(limit)}×)"
-    return (f"- {what}: **missed**, {fmt(value)}× (at least {fmt(limit)}×: "
-            f"{fmt(100 * (1 - value / limit))}% short)")
 
 
 def raw_floor(fig, args, ranks, figure, what, unit, scale=1.0, role="the floor"):

@@ -4,7 +4,7 @@ W4 (2 ranks x 100000 increments of one shared int, as the peers' lock_bench.py d
 the raw MPI floor (bench_sync_raw: MPI_Win_lock(EXCLUSIVE)+Get+Put+unlock, Fetch_and_op) and
 Python's multiprocessing.Value/Lock; then the hand-over of one mpp::Lock among 2, 4 and 8 ranks
 next to raw MPI_Win_lock; writes bench/results/sync.md (sync-2hosts.md: hand-over only)."""
-from .common import (MPI_TIMEOUT, MPPRUN, PEERS, PY, VCLUSTER, Figures, Runner,
+from .common import (at_least, MPI_TIMEOUT, MPPRUN, PEERS, PY, VCLUSTER, Figures, Runner,
                      add_common_arguments, build_paths, fmt, machine_lines, med, out_path,
                      render_table, run_reps, verdict, write_report)
 
@@ -48,14 +48,6 @@ def per_op_us(rates):
     """increments (or acquisitions) per second -> microseconds of wall time per operation"""
     return {r: 1e6 / v for r, v in rates.items() if v > 0}
 
-
-def at_least(value, limit, what):
-    if value is None:
-        return f"- {what}: **not measured** (see failed runs)"
-    if value >= limit:
-        return f"- {what}: **met**, {fmt(value)}× (at least {fmt(limit)}×)"
-    return (f"- {what}: **missed**, {fmt(value)}× (at least {fmt(limit)}×: "
-            f"{fmt(100 * (1 - value / limit))}% short)")
 
 
 def w4_rows(fig, iters):
