@@ -86,6 +86,13 @@ Config read_config() {
     if (s == "0" || s == "1") config.check_handles = (s == "1");
     else invalid("MPP_CHECK_HANDLES", s, "0, 1");
   }
+  if (const char* v = env("MPP_SHARED_HEAP")) {
+    const std::string s = v;
+    if (s == "auto") config.shared_heap = SharedHeapMode::automatic;
+    else if (s == "on") config.shared_heap = SharedHeapMode::on;
+    else if (s == "off") config.shared_heap = SharedHeapMode::off;
+    else invalid("MPP_SHARED_HEAP", s, "auto, on, off");
+  }
   if (const char* v = env("MPP_TUNE_MALLOC")) {
     const std::string s = v;
     if (s == "0" || s == "1") config.tune_malloc = (s == "1");

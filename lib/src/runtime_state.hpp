@@ -16,6 +16,8 @@ namespace mpp::detail {
 
 enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
 enum class ProgressMode { automatic, on, off };
+/// MPP_SHARED_HEAP: map every rank's heap and use CPU atomics (one node only).
+enum class SharedHeapMode { automatic, on, off };
 
 /// Everything read from MPP_* environment variables, in one place (config.cpp).
 struct Config {
@@ -27,6 +29,7 @@ struct Config {
   bool check_handles = false;
   bool tune_malloc = true;
   std::size_t manager_arena = std::size_t{16} << 20;  // a Manager's arena when none is given
+  SharedHeapMode shared_heap = SharedHeapMode::automatic;
 };
 
 /// Throws mpp::ValueError naming the variable and its accepted values.

@@ -1,5 +1,7 @@
-// Word atomics on heap blocks. Each operation is completed with a flush before it returns,
-// so a caller's next operation (to any rank) is ordered after it.
+// Word atomics on heap blocks: MPI atomics, each completed with a flush before it returns so
+// that a caller's next operation (to any rank) is ordered after it, or on a shared heap the
+// same operation as a CPU atomic on the mapped word.
+#include <atomic>
 #include <cstdint>
 
 #include "../runtime_state.hpp"
@@ -17,9 +19,20 @@ template <> MPI_Datatype mpi_type<std::uint64_t>() { return MPI_UINT64_T; }
 template <> MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
 template <> MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
 
+// On a shared heap, the word in this process's mapping of its rank's heap; null when the
+// operation must go through MPI. `target` is its displacement either way.
 template <class T>
-T fetch_and_op(const Handle& h, std::size_t off, T operand, MPI_Op op) {
-  const MPI_Aint target = rma::target_of(h, off, sizeof(T));
+T* mapped_word(const Handle& h, std::size_t off, MPI_Aint& target) {
+  target = rma::word_target(h, off, sizeof(T));
+  return reinterpret_cast<T*>(rma::address_of(rma::heap(), h.rank, target));
+}
+
+// `cpu` is the same operation on a shared heap. Its atomics are sequentially consistent: the
+// flush of the MPI path completes each operation before the next one starts.
+template <class T, class Cpu>
+T fetch_and_op(const Handle& h, std::size_t off, T operand, MPI_Op op, Cpu cpu) {
+  MPI_Aint target = 0;
+  if (T* word = mapped_word<T>(h, off, target)) return cpu(std::atomic_ref<T>(*word));
   T result{};
   MpiLock guard;
   check(MPI_Fetch_and_op(&operand, &result, mpi_type<T>(), h.rank, target, op, rma::heap().win),
@@ -34,27 +47,38 @@ T fetch_and_op(const Handle& h, std::size_t off, T operand, MPI_Op op) {
 // atomicity among accumulate operations on the same location.
 template <class T>
 T atomic_load(const Handle& h, std::size_t off) {
-  return fetch_and_op<T>(h, off, T{}, MPI_NO_OP);
+  return fetch_and_op<T>(h, off, T{}, MPI_NO_OP, [](std::atomic_ref<T> w) { return w.load(); });
 }
 
 template <class T>
 void atomic_store(const Handle& h, std::size_t off, T value) {
-  fetch_and_op<T>(h, off, value, MPI_REPLACE);
+  fetch_and_op<T>(h, off, value, MPI_REPLACE, [value](std::atomic_ref<T> w) {
+    w.store(value);
+    return T{};
+  });
 }
 
 template <class T>
 T atomic_fetch_add(const Handle& h, std::size_t off, T delta) {
-  return fetch_and_op<T>(h, off, delta, MPI_SUM);
+  return fetch_and_op<T>(h, off, delta, MPI_SUM,
+                         [delta](std::atomic_ref<T> w) { return w.fetch_add(delta); });
 }
 
 template <class T>
 T atomic_swap(const Handle& h, std::size_t off, T value) {
-  return fetch_and_op<T>(h, off, value, MPI_REPLACE);
+  return fetch_and_op<T>(h, off, value, MPI_REPLACE,
+                         [value](std::atomic_ref<T> w) { return w.exchange(value); });
 }
 
 template <class T>
 T atomic_compare_swap(const Handle& h, std::size_t off, T expected, T desired) {
-  const MPI_Aint target = rma::target_of(h, off, sizeof(T));
+  MPI_Aint target = 0;
+  if (T* word = mapped_word<T>(h, off, target)) {
+    // On failure compare_exchange leaves the value it found in `expected`; on success that
+    // value was `expected` itself: either way it is the previous value.
+    std::atomic_ref<T>(*word).compare_exchange_strong(expected, desired);
+    return expected;
+  }
   T result{};
   MpiLock guard;
   check(MPI_Compare_and_swap(&desired, &expected, &result, mpi_type<T>(), h.rank, target,

@@ -1,5 +1,6 @@
 // Allocation and liveness of heap blocks. A block's header in the window carries its
 // generation so that any rank can tell a live block from a freed or reused one.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,24 @@
 #include "rma.hpp"
 #include "window.hpp"
 
+namespace mpp::rma {
+
+std::uint64_t header_generation(int rank, std::uint64_t offset) {
+  const MPI_Aint at = static_cast<MPI_Aint>(offset - header_bytes);
+  if (char* mapped = address_of(heap(), rank, at))
+    return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(mapped)).load();
+  std::uint64_t generation = 0;
+  const std::uint64_t ignored = 0;  // MPI_NO_OP reads no operand
+  detail::MpiLock guard;
+  detail::check(MPI_Fetch_and_op(&ignored, &generation, MPI_UINT64_T, rank, at, MPI_NO_OP,
+                                 heap().win),
+                "MPI_Fetch_and_op");
+  detail::check(MPI_Win_flush(rank, heap().win), "MPI_Win_flush");
+  return generation;
+}
+
+}  // namespace mpp::rma
+
 namespace mpp::detail {
 namespace {
 
@@ -16,11 +35,17 @@ std::string mebibytes(std::uint64_t bytes) {
   return std::to_string(bytes >> 20) + " MiB";
 }
 
-// Writes into this rank's own header go through MPI too: remote ranks read it with atomics.
+// Writes into this rank's own header go through MPI too, or are CPU atomics on a shared
+// heap: other ranks read it with atomics.
 void write_header(std::uint64_t offset, std::uint64_t generation, std::uint64_t size) {
   const std::uint64_t header[2] = {generation, size};
-  MpiLock guard;
   const MPI_Aint at = static_cast<MPI_Aint>(offset - rma::header_bytes);
+  if (char* mapped = rma::address_of(rma::heap(), runtime().rank, at)) {
+    auto* words = reinterpret_cast<std::uint64_t*>(mapped);
+    for (int i : {0, 1}) std::atomic_ref<std::uint64_t>(words[i]).store(header[i]);
+    return;
+  }
+  MpiLock guard;
   check(MPI_Accumulate(header, 2, MPI_UINT64_T, runtime().rank, at, 2, MPI_UINT64_T, MPI_REPLACE,
                        rma::heap().win),
         "MPI_Accumulate");
@@ -58,18 +83,11 @@ void heap_free(const Handle& h) noexcept {
 
 bool is_live(const Handle& h) {
   rma::check_bounds(h, 0, 0);  // not target_of: with MPP_CHECK_HANDLES=1 it would call us again
-  std::uint64_t generation = 0;
-  if (h.rank == runtime().rank) {
-    generation = rma::live_generation(h.offset);
-  } else {
-    const Handle header{h.rank, 0, h.offset - rma::header_bytes, rma::header_bytes, 0};
-    const std::uint64_t ignored = 0;  // MPI_NO_OP reads no operand
-    MpiLock guard;
-    check(MPI_Fetch_and_op(&ignored, &generation, MPI_UINT64_T, header.rank,
-                           static_cast<MPI_Aint>(header.offset), MPI_NO_OP, rma::heap().win),
-          "MPI_Fetch_and_op");
-    check(MPI_Win_flush(header.rank, rma::heap().win), "MPI_Win_flush");
-  }
+  // The allocator knows this rank's own blocks without an MPI call; on a shared heap every
+  // rank's header is one CPU load away.
+  const std::uint64_t generation = h.rank == runtime().rank && !rma::heap().shared
+                                       ? rma::live_generation(h.offset)
+                                       : rma::header_generation(h.rank, h.offset);
   return generation == h.generation;
 }
 

@@ -39,4 +39,9 @@ void reset_allocator(std::uint64_t heap_bytes);
 /// Block header in the window, just before the payload: [generation][size].
 inline constexpr std::uint64_t header_bytes = 16;
 
+/// The generation in the header of the block whose payload starts at `offset` on `rank`:
+/// one atomic read, without the checks of an access (with MPP_CHECK_HANDLES=1 they would
+/// compare the generation this reads). 0 for a freed block.
+std::uint64_t header_generation(int rank, std::uint64_t offset);
+
 }  // namespace mpp::rma

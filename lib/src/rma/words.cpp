@@ -45,9 +45,20 @@ void in_pieces(std::size_t count, Piece piece) {
 
 }  // namespace
 
+// On a shared heap each word is one relaxed CPU load or store, bracketed by full fences that
+// give the copy what the flush gives the MPI path (ordered after this thread's earlier
+// accesses, complete before its later ones); MPI does not order the words of one call either.
 template <class T>
 void atomic_read_words(const Handle& h, std::size_t off, T* dst, std::size_t count) {
-  const MPI_Aint target = rma::target_of(h, off, count * sizeof(T));
+  const MPI_Aint target = rma::word_target(h, off, sizeof(T), count);
+  if (char* mapped = rma::address_of(rma::heap(), h.rank, target)) {
+    auto* words = reinterpret_cast<T*>(mapped);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (std::size_t i = 0; i < count; ++i)
+      dst[i] = std::atomic_ref<T>(words[i]).load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return;
+  }
   MpiLock guard;
   in_pieces(count, [&](std::size_t done, int n) {
     // MPI_NO_OP reads no origin buffer; dst stands in for it so that no null pointer reaches MPI.
@@ -61,7 +72,15 @@ void atomic_read_words(const Handle& h, std::size_t off, T* dst, std::size_t cou
 
 template <class T>
 void atomic_write_words(const Handle& h, std::size_t off, const T* src, std::size_t count) {
-  const MPI_Aint target = rma::target_of(h, off, count * sizeof(T));
+  const MPI_Aint target = rma::word_target(h, off, sizeof(T), count);
+  if (char* mapped = rma::address_of(rma::heap(), h.rank, target)) {
+    auto* words = reinterpret_cast<T*>(mapped);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (std::size_t i = 0; i < count; ++i)
+      std::atomic_ref<T>(words[i]).store(src[i], std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return;
+  }
   MpiLock guard;
   in_pieces(count, [&](std::size_t done, int n) {
     check(MPI_Accumulate(src + done, n, word_type<T>(), h.rank,
@@ -73,13 +92,18 @@ void atomic_write_words(const Handle& h, std::size_t off, const T* src, std::siz
 }
 
 namespace {
-// The word's address in this rank's window, or null when it must go through MPI: another
-// rank's block, or a window whose memory model is not unified (then a CPU access and an RMA
-// access to the same word need not see each other). A CPU load never sees half a word: the
-// words are 8-byte aligned, osc sm's accumulate calls copy them with aligned 8-byte moves
-// (under its per-target lock, which a CPU load does not take), and osc pt2pt applies remote
-// updates in this very process.
+// The word's address in this process, or null when it must go through MPI. On a shared heap
+// every rank's word is mapped here. Otherwise only this rank's own, and only if the window's
+// memory model is unified (or a CPU access and an RMA access to the same word need not see
+// each other). A CPU load never sees half a word: the words are 8-byte aligned, osc sm's
+// accumulate calls copy them with aligned 8-byte moves (under its per-target lock, which a
+// CPU load does not take), and osc pt2pt applies remote updates in this very process.
 std::uint64_t* own_word(const Handle& h, std::size_t off) {
+  const rma::Heap& hp = rma::heap();
+  if (hp.shared) {
+    const MPI_Aint at = rma::word_target(h, off, sizeof(std::uint64_t));
+    return reinterpret_cast<std::uint64_t*>(rma::address_of(hp, h.rank, at));
+  }
   static const bool unified = [] {
     int* model = nullptr;
     int found = 0;
@@ -88,8 +112,8 @@ std::uint64_t* own_word(const Handle& h, std::size_t off) {
     return found != 0 && *model == MPI_WIN_UNIFIED;
   }();
   if (!unified || h.rank != runtime().rank) return nullptr;
-  const MPI_Aint at = rma::target_of(h, off, sizeof(std::uint64_t));
-  return reinterpret_cast<std::uint64_t*>(rma::heap().base + at);
+  const MPI_Aint at = rma::word_target(h, off, sizeof(std::uint64_t));
+  return reinterpret_cast<std::uint64_t*>(hp.base + at);
 }
 }  // namespace
 
@@ -108,19 +132,14 @@ void store_own_word(const Handle& h, std::size_t off, std::uint64_t value) {
 
 Handle block_at(int rank, std::uint64_t offset, std::uint64_t size) {
   Handle h{rank, 0, offset, size, 0};
-  if (!runtime().config.check_handles) return h;
+  if (!rma::heap().check_handles) return h;
   // The generation lives in the header just before the payload: [generation][size].
   // (Not through target_of: it would compare the generation this reads.)
   const rma::Heap& heap = rma::heap();
   if (rank < 0 || rank >= heap.ranks || offset < rma::header_bytes || offset + size > heap.bytes)
     throw Error("invalid block (rank " + std::to_string(rank) + ", offset " +
                 std::to_string(offset) + "): it was not made by this run");
-  const std::uint64_t ignored = 0;  // MPI_NO_OP reads no operand
-  MpiLock guard;
-  check(MPI_Fetch_and_op(&ignored, &h.generation, MPI_UINT64_T, rank,
-                         static_cast<MPI_Aint>(offset - rma::header_bytes), MPI_NO_OP, heap.win),
-        "MPI_Fetch_and_op");
-  check(MPI_Win_flush(rank, rma::heap().win), "MPI_Win_flush");
+  h.generation = rma::header_generation(rank, offset);
   return h;
 }
 

@@ -9,6 +9,12 @@
 
 namespace mpp::detail {
 
+/// True when every rank's heap is mapped into this process (all ranks on one node and
+/// MPP_SHARED_HEAP not off): the operations below are then CPU instructions on shared memory,
+/// with no MPI call; otherwise each is an MPI one-sided call. Decided once at start-up, the
+/// same on every rank. Local.
+bool heap_is_shared() noexcept;
+
 /// Allocates a block on this rank's heap, zero-filled unless `zero` is false; local, no
 /// collective call. Throws mpp::MemoryError when the heap is exhausted.
 Handle heap_allocate(std::size_t bytes, bool zero = true);
@@ -66,23 +72,25 @@ inline BlockOwner own_block(const Handle& h) {
 namespace mpp::detail {
 
 /// Copies `count` words of T (8-, 16-, 32- or 64-bit unsigned) starting at byte `off`, as one
-/// MPI_Get_accumulate(MPI_NO_OP) (or MPI_Accumulate(MPI_REPLACE)) per call: each word is atomic
-/// with respect to the word atomics above, which MPI does not promise for MPI_Get / MPI_Put.
+/// MPI_Get_accumulate(MPI_NO_OP) (or MPI_Accumulate(MPI_REPLACE)) per call, or one CPU load
+/// (store) per word on a shared heap: each word is atomic with respect to the word atomics
+/// above, which MPI does not promise for MPI_Get / MPI_Put.
 template <class T> void atomic_read_words(const Handle& h, std::size_t off, T* dst, std::size_t count);
 template <class T> void atomic_write_words(const Handle& h, std::size_t off, const T* src, std::size_t count);
 
-/// Reads a 64-bit word of a block on this rank's own heap with a CPU load, no MPI call, so that
-/// a thread waiting on its own memory does not contend with the ranks that write it (osc sm
-/// serialises each target's atomics on one lock). Valid because the window's memory model is
-/// MPI_WIN_UNIFIED (checked once; otherwise, and for a block of another rank, it is atomic_load).
-/// It makes no progress: across hosts (osc pt2pt) the progress thread applies incoming updates;
-/// a waiter that may run without one reads through atomic_load now and then.
+/// Reads a 64-bit word with a CPU load, no MPI call, so that a thread waiting on its own
+/// memory does not contend with the ranks that write it (osc sm serialises each target's
+/// atomics on one lock). For a block of this rank's own heap when the window's memory model is
+/// MPI_WIN_UNIFIED (checked once), and for any rank's block on a shared heap
+/// (heap_is_shared()); otherwise it is atomic_load. It makes no progress: across hosts
+/// (osc pt2pt) the progress thread applies incoming updates; a waiter that may run without
+/// one reads through atomic_load now and then.
 std::uint64_t load_own_word(const Handle& h, std::size_t off);
 
-/// Writes a 64-bit word of a block on this rank's own heap with a CPU store and a full fence,
-/// no MPI call, for a word that no other rank may access until this thread tells it (through
-/// a later RMA operation) that it can: a queue node before it is linked, or after it left the
-/// queue. Through atomic_store where load_own_word would read through atomic_load.
+/// Writes a 64-bit word with a CPU store and a full fence, no MPI call, for a word that no
+/// other rank may access until this thread tells it (through a later atomic) that it can: a
+/// queue node before it is linked, or after it left the queue. A CPU store where
+/// load_own_word is a CPU load, atomic_store elsewhere.
 void store_own_word(const Handle& h, std::size_t off, std::uint64_t value);
 
 /// The handle of the `size`-byte block whose payload starts at `offset` on `rank`, for blocks
