@@ -15,18 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
-std::string label = "mpp";
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-void emit(const char* workload, const std::string& figure, double value, const char* unit) {
-  std::printf("{\"workload\": \"%s\", \"system\": \"%s\", \"figure\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}\n",
-              workload, label.c_str(), figure.c_str(), value, unit);
-  std::fflush(stdout);
-}
+using bench::emit;
 
 [[noreturn]] void wrong(const std::string& what) {
   std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
@@ -118,8 +115,9 @@ void w5(mpp::Pool& pool, long samples) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::label = "mpp";
   CLI::App app{"mpp Pool and executor benchmark: W0, W1, W2, W5 of the peers' pools.py"};
-  app.add_option("--label", label, "system name printed in the results");
+  app.add_option("--label", bench::label, "system name printed in the results");
   int reps = 2000;
   app.add_option("--calls", reps, "timed round trips");
   long samples = 20000000;

@@ -26,25 +26,19 @@
 #include <string>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using Int = std::int64_t;
 using namespace std::chrono_literals;
-std::string label;
 
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void emit(const char* workload, const std::string& figure, double value, const char* unit,
-          const std::string& extra = "") {
-  std::printf(
-      "{\"workload\": \"%s\", \"system\": \"%s\", \"figure\": \"%s\", \"value\": %.6g, "
-      "\"unit\": \"%s\"%s}\n",
-      workload, label.c_str(), figure.c_str(), value, unit, extra.c_str());
-  std::fflush(stdout);
-}
+using bench::emit;
 
 [[noreturn]] void wrong(const std::string& what) {
   std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
@@ -308,12 +302,12 @@ int main(int argc, char** argv) {
   app.add_option("--alone-items", alone_items,
                  "breakdown: items per round (5 rounds; they must fit the ring)")
       ->check(CLI::Range(Int{1}, Int{65536}));
-  app.add_option("--label", label, "system name printed in the results");
+  app.add_option("--label", bench::label, "system name printed in the results");
   CLI11_PARSE(app, argc, argv);
   auto wants = [&](const char* w) { return std::find(only.begin(), only.end(), w) != only.end(); };
 
   return mpp::run(argc, argv, [&]() -> int {
-    if (label.empty()) label = "mpp, " + std::to_string(mpp::worker_count() + 1) + " ranks";
+    if (bench::label.empty()) bench::label = "mpp, " + std::to_string(mpp::worker_count() + 1) + " ranks";
     if (mpp::worker_count() < 1) {
       std::fprintf(stderr, "bench_queue: needs worker ranks (run with -n 3)\n");
       return 2;

@@ -24,23 +24,20 @@
 #include <string>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 using Int = std::int64_t;
 int rank = 0, nranks = 0;
-std::string label = "raw MPI";
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Every rank computes the figures; rank 0 prints them.
 void emit(const std::string& figure, double value, const char* unit, const std::string& extra) {
-  if (rank != 0) return;
-  std::printf(
-      "{\"workload\": \"queue bytes floor\", \"system\": \"%s\", \"figure\": \"%s\", "
-      "\"value\": %.6g, \"unit\": \"%s\"%s}\n",
-      label.c_str(), figure.c_str(), value, unit, extra.c_str());
-  std::fflush(stdout);
+  if (rank == 0) bench::emit("queue bytes floor", figure, value, unit, extra);
 }
 
 void polite_barrier() {
@@ -116,6 +113,7 @@ bool measure(Int size, Int n, Int window, Mode mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::label = "raw MPI";
   CLI::App app{
       "raw MPI floor of the queue benchmark: MPI_Put bandwidth for 1 KiB and 64 KiB items"};
   Int kib1 = 100000, kib64 = 2000, window = Int{1} << 20;
@@ -123,7 +121,7 @@ int main(int argc, char** argv) {
   app.add_option("--items-64k", kib64, "64 KiB items")->check(CLI::PositiveNumber);
   app.add_option("--window", window, "bytes of rank 0's window (a multiple of 64 KiB)")
       ->check(CLI::Range(Int{1} << 16, Int{1} << 30));
-  app.add_option("--label", label, "system name printed in the results");
+  app.add_option("--label", bench::label, "system name printed in the results");
   CLI11_PARSE(app, argc, argv);
 
   MPI_Init(&argc, &argv);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -55,32 +57,9 @@ LoopResult fetch_add_loop(mpp::Value<long> counter, double budget_s) {
 int echo(int x) { return x; }
 std::string host_name() { return mpp::hostname(); }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out;
-}
+using bench::emit;
 
-class Emitter {
- public:
-  explicit Emitter(std::string system) : system_(json_escape(system)) {}
-  // `extra` is pre-formatted JSON members, starting with ", " when not empty.
-  void operator()(const char* workload, const std::string& figure, double value, const char* unit,
-                  const std::string& extra = "") const {
-    std::printf("{\"workload\": \"%s\", \"system\": \"%s\", \"figure\": \"%s\", \"value\": %.6g, "
-                "\"unit\": \"%s\"%s}\n",
-                workload, system_.c_str(), json_escape(figure).c_str(), value, unit, extra.c_str());
-    std::fflush(stdout);
-  }
-
- private:
-  std::string system_;
-};
-
-bool report_loop(const Emitter& emit, const std::string& figure, const LoopResult& r,
+bool report_loop(const std::string& figure, const LoopResult& r,
                  long final_value, long start_value) {
   char extra[160];
   std::snprintf(extra, sizeof extra, ", \"iters\": %ld, \"warmup_iters\": %ld, \"seconds\": %.4f",
@@ -107,11 +86,10 @@ double percentile(const std::vector<double>& sorted, double p) {
 
 int main(int argc, char** argv) {
   CLI::App app{"mpp runtime benchmark: Value::fetch_add and one remote call round trip"};
-  std::string label;
   double budget_s = 0.5;
   int calls = 5000;
   int warmup_calls = 500;
-  app.add_option("--label", label, "system name printed in the results (default: mpp, N ranks)");
+  app.add_option("--label", bench::label, "system name printed in the results (default: mpp, N ranks)");
   app.add_option("--budget", budget_s, "seconds per fetch_add loop, after a warm-up of a tenth")
       ->check(CLI::PositiveNumber);
   app.add_option("--calls", calls, "timed call_on round trips")->check(CLI::PositiveNumber);
@@ -126,7 +104,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     const int ranks = workers + 1;
-    const Emitter emit(label.empty() ? "mpp, " + std::to_string(ranks) + " ranks" : label);
+    if (bench::label.empty()) bench::label = "mpp, " + std::to_string(ranks) + " ranks";
     std::fprintf(stderr, "[bench_runtime] %d ranks; rank 0 on %s, rank 1 on %s\n", ranks,
                  mpp::hostname().c_str(), mpp::call_on(1, host_name).c_str());
     bool ok = true;
@@ -135,14 +113,14 @@ int main(int argc, char** argv) {
     {
       mpp::Value<long> counter(0);
       const LoopResult r = fetch_add_loop(counter, budget_s);
-      ok &= report_loop(emit, "Value<long>::fetch_add(1) by rank 0, memory on rank 0", r,
+      ok &= report_loop("Value<long>::fetch_add(1) by rank 0, memory on rank 0", r,
                         counter.load(), 0);
     }
     // 1b. fetch_add from worker 1 on rank 0's memory; rank 0 waits in call_on meanwhile.
     {
       mpp::Value<long> counter(0);
       const LoopResult r = mpp::call_on(1, fetch_add_loop, counter, budget_s);
-      ok &= report_loop(emit, "Value<long>::fetch_add(1) by rank 1, memory on rank 0", r,
+      ok &= report_loop("Value<long>::fetch_add(1) by rank 1, memory on rank 0", r,
                         counter.load(), 0);
     }
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 double now_s() {
@@ -29,16 +31,8 @@ std::int64_t now_ns() {
       .count();
 }
 
-std::string system_label;
 
-void emit(const char* workload, const std::string& figure, double value, const char* unit,
-          const std::string& extra = "") {
-  std::printf(
-      "{\"workload\": \"%s\", \"system\": \"%s\", \"figure\": \"%s\", \"value\": %.6g, "
-      "\"unit\": \"%s\"%s}\n",
-      workload, system_label.c_str(), figure.c_str(), value, unit, extra.c_str());
-  std::fflush(stdout);
-}
+using bench::emit;
 
 enum Mode : int { locked = 0, fetch_add = 1, unlocked = 2 };
 
@@ -176,12 +170,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"w4", "handover"}));
   app.add_option("--iters", iters, "W4: increments per rank")->check(CLI::PositiveNumber);
   app.add_option("--budget", budget, "handover: seconds")->check(CLI::PositiveNumber);
-  app.add_option("--label", system_label, "system name printed in the results");
+  app.add_option("--label", bench::label, "system name printed in the results");
   CLI11_PARSE(app, argc, argv);
 
   return mpp::run(argc, argv, [&]() -> int {
-    if (system_label.empty())
-      system_label = "mpp, " + std::to_string(mpp::worker_count() + 1) + " ranks";
+    if (bench::label.empty())
+      bench::label = "mpp, " + std::to_string(mpp::worker_count() + 1) + " ranks";
     bool ok = true;
     if (workload == "w4") {
       if (mpp::worker_count() < 1) {

@@ -18,10 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "../emit.hpp"
+
 namespace {
 
 int rank = 0, nranks = 0;
-std::string label = "raw MPI";
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -32,14 +33,10 @@ std::int64_t now_ns() {
       .count();
 }
 
+// Every rank computes the figures; rank 0 prints them.
 void emit(const char* workload, const std::string& figure, double value, const char* unit,
           const std::string& extra = "") {
-  if (rank != 0) return;
-  std::printf(
-      "{\"workload\": \"%s\", \"system\": \"%s\", \"figure\": \"%s\", \"value\": %.6g, "
-      "\"unit\": \"%s\"%s}\n",
-      workload, label.c_str(), figure.c_str(), value, unit, extra.c_str());
-  std::fflush(stdout);
+  if (rank == 0) bench::emit(workload, figure, value, unit, extra);
 }
 
 // Rank 0's window holds what the loops share; the others expose nothing.
@@ -182,6 +179,7 @@ bool handover(double budget) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bench::label = "raw MPI";
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &nranks);
@@ -197,7 +195,7 @@ int main(int argc, char** argv) {
     else if (key == "--budget")
       budget = std::atof(argv[i + 1]);
     else if (key == "--label")
-      label = argv[i + 1];
+      bench::label = argv[i + 1];
   }
   bool ok = true;
   if (workload == "w4") {
